@@ -1,0 +1,227 @@
+/* settings: defaults and command-line parsing on top of the parameter table. */
+#include "settings.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hushd-version.h"
+
+void settings_defaults(struct settings *s) {
+  memset(s, 0, sizeof *s);
+  hp_defaults(&s->params);
+  s->rate_hz = 48000;
+  s->frames = 256;
+  s->channels = 1;
+  s->osc_bind = "127.0.0.1";
+  s->osc_port = 9040;
+  s->osc_enabled = 1;
+}
+
+int settings_assign(struct settings *s, const char *assignment, char *err, size_t errlen) {
+  const char *eq = strchr(assignment, '=');
+  char name[64];
+  size_t len = eq ? (size_t)(eq - assignment) : strlen(assignment);
+  if (!eq || len == 0 || len >= sizeof name) {
+    snprintf(err, errlen, "--set expects NAME=VALUE, got '%s'", assignment);
+    return -1;
+  }
+  memcpy(name, assignment, len);
+  name[len] = 0;
+  int id = hp_find(name);
+  if (id < 0) {
+    snprintf(err, errlen, "unknown parameter '%s' (hushd --help lists them)", name);
+    return -1;
+  }
+  if (hp_parse(id, eq + 1, &s->params.v[id], err, errlen)) return -1;
+  s->param_set[id] = 1;
+  return 0;
+}
+
+enum {
+  OPT_LEARN = 256, OPT_PROFILE, OPT_SAVE_PROFILE, OPT_SPECTROGRAM, OPT_WISDOM,
+  OPT_IN_DEV, OPT_OUT_DEV, OPT_RATE, OPT_FRAMES, OPT_CHANNELS, OPT_LIST,
+  OPT_OSC_BIND, OPT_OSC_PORT, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG
+};
+
+static const struct option long_opts[] = {
+    {"input", required_argument, 0, 'i'},
+    {"output", required_argument, 0, 'o'},
+    {"set", required_argument, 0, 's'},
+    {"preset", required_argument, 0, 'p'},
+    {"learn", required_argument, 0, OPT_LEARN},
+    {"profile", required_argument, 0, OPT_PROFILE},
+    {"save-profile", required_argument, 0, OPT_SAVE_PROFILE},
+    {"spectrogram", required_argument, 0, OPT_SPECTROGRAM},
+    {"wisdom", required_argument, 0, OPT_WISDOM},
+    {"input-device", required_argument, 0, OPT_IN_DEV},
+    {"output-device", required_argument, 0, OPT_OUT_DEV},
+    {"rate", required_argument, 0, OPT_RATE},
+    {"frames", required_argument, 0, OPT_FRAMES},
+    {"channels", required_argument, 0, OPT_CHANNELS},
+    {"list-devices", no_argument, 0, OPT_LIST},
+    {"osc-bind", required_argument, 0, OPT_OSC_BIND},
+    {"osc-port", required_argument, 0, OPT_OSC_PORT},
+    {"no-osc", no_argument, 0, OPT_NO_OSC},
+    {"config", required_argument, 0, OPT_CONFIG},
+    {"print-config", no_argument, 0, OPT_PRINT_CONFIG},
+    {"verbose", no_argument, 0, 'v'},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, 'V'},
+    {0, 0, 0, 0}};
+
+/* whole number in [lo, hi] for option `opt`, or -1 with a message */
+static int parse_int(const char *opt, const char *text, long lo, long hi, int *out, char *err,
+                     size_t errlen) {
+  char *end;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end || v < lo || v > hi) {
+    snprintf(err, errlen, "--%s: '%s' is not a whole number in [%ld, %ld]", opt, text, lo, hi);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, char *err,
+                        size_t errlen) {
+  /* A preset is applied first and --set on top, whatever their order on the line. */
+  const char *sets[256];
+  int nsets = 0;
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":i:o:s:p:vqhV", long_opts, NULL)) != -1) {
+    switch (c) {
+      case 'i': s->input = optarg; break;
+      case 'o': s->output = optarg; break;
+      case 's':
+        if (nsets == (int)(sizeof sets / sizeof sets[0])) {
+          snprintf(err, errlen, "too many --set options");
+          return -1;
+        }
+        sets[nsets++] = optarg;
+        break;
+      case 'p': s->preset = optarg; break;
+      case OPT_LEARN: {
+        char *end;
+        double v = strtod(optarg, &end);
+        if (end == optarg || *end || !(v > 0 && v <= 600)) {
+          snprintf(err, errlen, "--learn: '%s' is not a number of seconds in (0, 600]", optarg);
+          return -1;
+        }
+        s->learn_s = (float)v;
+        break;
+      }
+      case OPT_PROFILE: s->profile = optarg; break;
+      case OPT_SAVE_PROFILE: s->save_profile = optarg; break;
+      case OPT_SPECTROGRAM: s->spectrogram = optarg; break;
+      case OPT_WISDOM: s->wisdom = optarg; break;
+      case OPT_IN_DEV: s->input_device = optarg; break;
+      case OPT_OUT_DEV: s->output_device = optarg; break;
+      case OPT_RATE:
+        if (parse_int("rate", optarg, 8000, 384000, &s->rate_hz, err, errlen)) return -1;
+        break;
+      case OPT_FRAMES:
+        if (parse_int("frames", optarg, 16, 8192, &s->frames, err, errlen)) return -1;
+        break;
+      case OPT_CHANNELS:
+        if (parse_int("channels", optarg, 1, 64, &s->channels, err, errlen)) return -1;
+        break;
+      case OPT_LIST: s->list_devices = 1; break;
+      case OPT_OSC_BIND: s->osc_bind = optarg; break;
+      case OPT_OSC_PORT:
+        if (parse_int("osc-port", optarg, 1, 65535, &s->osc_port, err, errlen)) return -1;
+        break;
+      case OPT_NO_OSC: s->osc_enabled = 0; break;
+      case OPT_CONFIG: s->config_file = optarg; break;
+      case OPT_PRINT_CONFIG: s->print_config = 1; break;
+      case 'v': s->verbose = 1; break;
+      case 'q': s->quiet = 1; break;
+      case 'h': settings_print_help(out, argv[0]); return 1;
+      case 'V': fprintf(out, "hushd %s\n", HUSHD_VERSION); return 1;
+      case ':':
+        snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        return -1;
+      default:
+        snprintf(err, errlen, "unknown option '%s' (hushd --help lists them)",
+                 argv[optind - 1]);
+        return -1;
+    }
+  }
+  if (optind < argc) {
+    snprintf(err, errlen, "unexpected argument '%s' (hushd --help lists the options)",
+             argv[optind]);
+    return -1;
+  }
+  if (s->preset && hp_preset_apply(&s->params, s->preset, err, errlen)) return -1;
+  for (int i = 0; i < nsets; i++)
+    if (settings_assign(s, sets[i], err, errlen)) return -1;
+  if (s->output && !s->input) {
+    snprintf(err, errlen, "--output needs --input (offline mode)");
+    return -1;
+  }
+  if (s->input && !s->output) {
+    snprintf(err, errlen, "--input needs --output FILE");
+    return -1;
+  }
+  return 0;
+}
+
+void settings_print_help(FILE *out, const char *prog) {
+  fprintf(out,
+          "Usage: %s [OPTION]...                      denoise the microphone live\n"
+          "       %s --input IN --output OUT [OPTION]...  denoise a file\n"
+          "\n"
+          "hushd %s: real-time spectral-gate noise suppression.\n"
+          "\n"
+          "Files (offline mode):\n"
+          "  -i, --input FILE         audio file to denoise (any format libsndfile reads)\n"
+          "  -o, --output FILE        where to write the result (same rate, channels, format)\n"
+          "      --spectrogram PNG    also draw input, mask and output spectrograms\n"
+          "      --learn SECONDS      learn the noise from the first SECONDS of the input\n"
+          "      --profile FILE       use a saved noise profile\n"
+          "      --save-profile FILE  save the noise profile at the end\n"
+          "      --wisdom FILE        FFTW wisdom file (plans with FFTW_MEASURE, saved back)\n"
+          "\n"
+          "Live mode:\n"
+          "      --list-devices       list audio devices and exit\n"
+          "      --input-device DEV   capture device: index or part of its name\n"
+          "      --output-device DEV  playback device: index or part of its name\n"
+          "      --rate HZ            sample rate (default 48000)\n"
+          "      --frames N           frames per audio callback (default 256)\n"
+          "      --channels N         channels (default 1)\n"
+          "      --osc-bind ADDR      OSC address to listen on (default 127.0.0.1)\n"
+          "      --osc-port PORT      OSC UDP port (default 9040)\n"
+          "      --no-osc             no OSC server\n"
+          "\n"
+          "Settings:\n"
+          "  -s, --set NAME=VALUE     set a parameter (below); may be repeated\n"
+          "  -p, --preset NAME        start from a preset (below); --set applies on top\n"
+          "      --config FILE        read settings from FILE\n"
+          "      --print-config       print the effective settings as a config file\n"
+          "  -v, --verbose            more messages\n"
+          "  -q, --quiet              only errors\n"
+          "  -h, --help               this help\n"
+          "  -V, --version            version\n"
+          "\n"
+          "Parameters (--set NAME=VALUE; live = may change while running):\n",
+          prog, prog, HUSHD_VERSION);
+  for (int i = 0; i < HP_COUNT; i++) {
+    const struct hp_info *p = hp_info(i);
+    char def[32], range[64];
+    hp_format(i, (float)p->def, def, sizeof def);
+    if (p->type == HP_BOOL)
+      snprintf(range, sizeof range, "0|1");
+    else
+      snprintf(range, sizeof range, "%g..%g%s%s", p->min, p->max, *p->unit ? " " : "", p->unit);
+    fprintf(out, "  %-16s %-20s default %-6s %s\n", p->name, range, def,
+            p->live ? "live" : "restart");
+    fprintf(out, "      %s\n", p->help);
+  }
+  fprintf(out, "\nPresets (--preset NAME):\n");
+  for (int i = 0; i < hp_preset_count(); i++)
+    fprintf(out, "  %-12s %s\n", hp_preset_name(i), hp_preset_help(i));
+  fprintf(out, "\nExit status: 0 success, 1 runtime failure, 2 bad input or usage.\n");
+}

@@ -1,0 +1,24 @@
+/* hushd: parse the settings, then run one of the modes. Only wiring here. */
+#include <stdio.h>
+
+#include "offline.h"
+#include "settings.h"
+
+int main(int argc, char **argv) {
+  struct settings s;
+  char err[1024];
+  settings_defaults(&s);
+  int r = settings_parse_args(&s, argc, argv, stdout, err, sizeof err);
+  if (r > 0) return 0;
+  if (r < 0) {
+    fprintf(stderr, "hushd: %s\n", err);
+    return 2;
+  }
+  if (s.input) {
+    int rc = offline_run(&s, err, sizeof err);
+    if (rc) fprintf(stderr, "hushd: %s\n", err);
+    return rc;
+  }
+  fprintf(stderr, "hushd: live mode is not built yet; use --input IN --output OUT\n");
+  return 1;
+}

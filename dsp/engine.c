@@ -1,0 +1,280 @@
+/* engine: per-channel STFT + noise model + gate, any block length (see engine.h). */
+#include "engine.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate.h"
+#include "noise.h"
+#include "stft.h"
+
+/* A wet/bypass change is ramped over this long, so a jump causes no click. */
+#define WET_RAMP_S 0.02f
+
+struct engine {
+  int rate, channels, fft, hop, bins, models; /* models: 1 when linked, else channels */
+  struct stft **stft;       /* channels */
+  float complex **spec;     /* channels x bins */
+  float **gain;             /* models x bins */
+  float *power;             /* bins */
+  struct noise **noise;     /* models */
+  struct gate **gate;       /* models */
+  float *hop_in, *hop_out;  /* hop frames of one channel, de-interleaved */
+  float *dry;               /* hop * channels, interleaved latency-aligned input */
+  /* re-blocking for engine_process: one hop of input being collected and the hop of
+   * output being handed out, interleaved; pos = frames collected */
+  float *fifo_in, *fifo_out;
+  size_t pos;
+  struct hp_values cur;     /* parameters in effect for this hop (audio thread) */
+  float wet_now;            /* effective wet (0 in bypass), ramped */
+  _Atomic float live[HP_COUNT];
+  atomic_int learn_request; /* frames; taken by the audio thread */
+  atomic_int learning;
+  _Atomic float m_in_db, m_out_db, m_red_db, m_noise_db;
+  atomic_ullong hops;
+  float noise_ref;          /* power of a full-scale sine's peak bin */
+};
+
+static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+
+struct engine *engine_create(const struct hp_values *params, int rate, int channels,
+                             unsigned flags, char *err, size_t errlen) {
+  struct hp_values p = *params;
+  if (channels < 1 || channels > 64) {
+    snprintf(err, errlen, "channels: %d is out of range [1, 64]", channels);
+    return NULL;
+  }
+  for (int i = 0; i < HP_COUNT; i++)
+    if (hp_check(i, p.v[i], err, errlen)) return NULL;
+  if (hp_resolve(&p, rate, err, errlen)) return NULL;
+  struct engine *e = calloc(1, sizeof *e);
+  if (!e) goto oom;
+  e->rate = rate;
+  e->channels = channels;
+  e->fft = (int)p.v[HP_fft_size];
+  e->hop = (int)p.v[HP_hop_size];
+  e->bins = e->fft / 2 + 1;
+  e->models = p.v[HP_channels_linked] > 0.5f ? 1 : channels;
+  e->cur = p;
+  for (int i = 0; i < HP_COUNT; i++) atomic_init(&e->live[i], p.v[i]);
+  e->wet_now = p.v[HP_bypass] > 0.5f ? 0.f : p.v[HP_wet];
+  e->noise_ref = (float)(e->fft / M_PI) * (float)(e->fft / M_PI);
+  if (!(e->stft = calloc(channels, sizeof *e->stft)) ||
+      !(e->spec = calloc(channels, sizeof *e->spec)) ||
+      !(e->gain = calloc(e->models, sizeof *e->gain)) ||
+      !(e->noise = calloc(e->models, sizeof *e->noise)) ||
+      !(e->gate = calloc(e->models, sizeof *e->gate)) || !(e->power = falloc(e->bins)) ||
+      !(e->hop_in = falloc(e->hop)) || !(e->hop_out = falloc(e->hop)) ||
+      !(e->dry = falloc((size_t)e->hop * channels)) ||
+      !(e->fifo_in = falloc((size_t)e->hop * channels)) ||
+      !(e->fifo_out = falloc((size_t)e->hop * channels)))
+    goto oom;
+  for (int c = 0; c < channels; c++) {
+    if (!(e->stft[c] = stft_create(e->fft, e->hop, flags ? flags : FFTW_ESTIMATE)) ||
+        !(e->spec[c] = calloc(e->bins, sizeof(float complex))))
+      goto oom;
+  }
+  float hop_s = (float)e->hop / rate;
+  for (int m = 0; m < e->models; m++) {
+    if (!(e->gain[m] = falloc(e->bins)) || !(e->noise[m] = noise_create(e->bins, hop_s)) ||
+        !(e->gate[m] = gate_create(e->bins, rate, e->fft, e->hop)))
+      goto oom;
+    for (int k = 0; k < e->bins; k++) e->gain[m][k] = 1.f;
+  }
+  return e;
+oom:
+  snprintf(err, errlen, "out of memory creating the engine");
+  engine_destroy(e);
+  return NULL;
+}
+
+void engine_destroy(struct engine *e) {
+  if (!e) return;
+  for (int c = 0; e->stft && c < e->channels; c++) stft_destroy(e->stft[c]);
+  for (int c = 0; e->spec && c < e->channels; c++) free(e->spec[c]);
+  for (int m = 0; m < e->models; m++) {
+    if (e->gain) free(e->gain[m]);
+    if (e->noise) noise_destroy(e->noise[m]);
+    if (e->gate) gate_destroy(e->gate[m]);
+  }
+  free(e->stft);
+  free(e->spec);
+  free(e->gain);
+  free(e->noise);
+  free(e->gate);
+  free(e->power);
+  free(e->hop_in);
+  free(e->hop_out);
+  free(e->dry);
+  free(e->fifo_in);
+  free(e->fifo_out);
+  free(e);
+}
+
+int engine_rate(const struct engine *e) { return e->rate; }
+int engine_channels(const struct engine *e) { return e->channels; }
+int engine_fft_size(const struct engine *e) { return e->fft; }
+int engine_hop_size(const struct engine *e) { return e->hop; }
+int engine_bins(const struct engine *e) { return e->bins; }
+size_t engine_latency_frames(const struct engine *e) { return (size_t)e->fft - 1; }
+size_t engine_hop_latency_frames(const struct engine *e) {
+  return (size_t)(e->fft - e->hop);
+}
+
+static void take_params(struct engine *e) {
+  for (int i = 0; i < HP_COUNT; i++)
+    e->cur.v[i] = atomic_load_explicit(&e->live[i], memory_order_relaxed);
+  int req = atomic_exchange_explicit(&e->learn_request, 0, memory_order_acq_rel);
+  if (req > 0)
+    for (int m = 0; m < e->models; m++) noise_learn_start(e->noise[m], req);
+}
+
+static float power_db(double p) { return (float)(10.0 * log10(p + 1e-20)); }
+
+void engine_process_hop(struct engine *e, const float *in, float *out) {
+  const int ch = e->channels, hop = e->hop, bins = e->bins;
+  take_params(e);
+  const int adapt = e->cur.v[HP_adapt] > 0.5f;
+  double in_pow = 0, out_pow = 0;
+  for (int c = 0; c < ch; c++) {
+    for (int i = 0; i < hop; i++) e->hop_in[i] = in[(size_t)i * ch + c];
+    stft_analyze(e->stft[c], e->hop_in, e->spec[c]);
+    const float *dry = stft_dry_hop(e->stft[c]);
+    for (int i = 0; i < hop; i++) e->dry[(size_t)i * ch + c] = dry[i];
+  }
+  for (size_t i = 0; i < (size_t)hop * ch; i++) in_pow += (double)in[i] * in[i];
+
+  double gain_sum = 0, noise_sum = 0;
+  for (int m = 0; m < e->models; m++) {
+    /* power of this model's channel, or the channels' mean when linked */
+    int c0 = e->models == 1 ? 0 : m, c1 = e->models == 1 ? ch : m + 1;
+    float scale = 1.f / (float)(c1 - c0);
+    memset(e->power, 0, bins * sizeof(float));
+    for (int c = c0; c < c1; c++) {
+      const float complex *X = e->spec[c];
+      for (int k = 0; k < bins; k++)
+        e->power[k] += (crealf(X[k]) * crealf(X[k]) + cimagf(X[k]) * cimagf(X[k])) * scale;
+    }
+    noise_update(e->noise[m], e->power, adapt);
+    const float *np = noise_mean_power(e->noise[m]);
+    gate_process(e->gate[m], &e->cur, e->power, np, noise_std_db(e->noise[m]),
+                 noise_std_epoch(e->noise[m]), e->gain[m]);
+    for (int k = 0; k < bins; k++) {
+      gain_sum += e->gain[m][k];
+      noise_sum += np[k];
+    }
+  }
+  atomic_store_explicit(&e->learning, noise_learning(e->noise[0]) > 0, memory_order_relaxed);
+
+  /* wet/bypass: ramp linearly across the hop towards the target, at most a full swing
+   * per WET_RAMP_S */
+  float target = e->cur.v[HP_bypass] > 0.5f ? 0.f : e->cur.v[HP_wet];
+  float max_step = (float)hop / (WET_RAMP_S * e->rate);
+  float w0 = e->wet_now, w1 = target;
+  if (w1 > w0 + max_step) w1 = w0 + max_step;
+  if (w1 < w0 - max_step) w1 = w0 - max_step;
+  e->wet_now = w1;
+
+  for (int c = 0; c < ch; c++) {
+    const float *g = e->gain[e->models == 1 ? 0 : c];
+    float complex *X = e->spec[c];
+    for (int k = 0; k < bins; k++) X[k] *= g[k];
+    stft_synthesize(e->stft[c], X, e->hop_out);
+    for (int i = 0; i < hop; i++) {
+      float w = w0 + (w1 - w0) * (float)(i + 1) / (float)hop;
+      size_t j = (size_t)i * ch + c;
+      float y = w * e->hop_out[i] + (1.f - w) * e->dry[j];
+      out[j] = y;
+      out_pow += (double)y * y;
+    }
+  }
+
+  double n = (double)hop * ch;
+  atomic_store_explicit(&e->m_in_db, power_db(in_pow / n), memory_order_relaxed);
+  atomic_store_explicit(&e->m_out_db, power_db(out_pow / n), memory_order_relaxed);
+  atomic_store_explicit(&e->m_red_db, -2.f * power_db(gain_sum / ((double)bins * e->models)),
+                        memory_order_relaxed);
+  atomic_store_explicit(&e->m_noise_db,
+                        power_db(noise_sum / ((double)bins * e->models) / e->noise_ref),
+                        memory_order_relaxed);
+  atomic_fetch_add_explicit(&e->hops, 1, memory_order_release);
+}
+
+void engine_process(struct engine *e, const float *in, float *out, size_t frames) {
+  const size_t ch = e->channels, hop = e->hop;
+  while (frames) {
+    size_t take = hop - e->pos;
+    if (take > frames) take = frames;
+    memcpy(e->fifo_in + e->pos * ch, in, take * ch * sizeof(float));
+    /* The sample that completes a hop already leaves as the first sample of that hop's
+     * output; every other sample leaves from the hop before (latency fft - 1). */
+    int completes = e->pos + take == hop;
+    size_t from_old = completes ? take - 1 : take;
+    memcpy(out, e->fifo_out + (e->pos + 1) * ch, from_old * ch * sizeof(float));
+    e->pos += take;
+    if (completes) {
+      engine_process_hop(e, e->fifo_in, e->fifo_out);
+      memcpy(out + from_old * ch, e->fifo_out, ch * sizeof(float));
+      e->pos = 0;
+    }
+    in += take * ch;
+    out += take * ch;
+    frames -= take;
+  }
+}
+
+int engine_set_param(struct engine *e, int id, float value, char *err, size_t errlen) {
+  if (hp_check(id, value, err, errlen)) return -1;
+  if (!hp_info(id)->live) {
+    snprintf(err, errlen, "%s cannot change while running: it needs a restart",
+             hp_info(id)->name);
+    return -1;
+  }
+  atomic_store_explicit(&e->live[id], value, memory_order_relaxed);
+  return 0;
+}
+
+float engine_get_param(const struct engine *e, int id) {
+  if (id < 0 || id >= HP_COUNT) return NAN;
+  return atomic_load_explicit(&((struct engine *)e)->live[id], memory_order_relaxed);
+}
+
+void engine_learn(struct engine *e, float seconds) {
+  int frames = (int)lrintf(seconds * e->rate / e->hop);
+  if (frames < 1) frames = 1;
+  atomic_store_explicit(&e->learning, 1, memory_order_relaxed);
+  atomic_store_explicit(&e->learn_request, frames, memory_order_release);
+}
+
+int engine_learning(const struct engine *e) {
+  struct engine *m = (struct engine *)e;
+  return atomic_load_explicit(&m->learning, memory_order_relaxed) ||
+         atomic_load_explicit(&m->learn_request, memory_order_acquire) > 0;
+}
+
+void engine_meters(const struct engine *e, struct engine_meters *m) {
+  struct engine *x = (struct engine *)e;
+  m->in_db = atomic_load_explicit(&x->m_in_db, memory_order_relaxed);
+  m->out_db = atomic_load_explicit(&x->m_out_db, memory_order_relaxed);
+  m->reduction_db = atomic_load_explicit(&x->m_red_db, memory_order_relaxed);
+  m->noise_floor_db = atomic_load_explicit(&x->m_noise_db, memory_order_relaxed);
+  m->hops = atomic_load_explicit(&x->hops, memory_order_acquire);
+}
+
+const float *engine_last_mask(const struct engine *e, int ch) {
+  return e->gain[e->models == 1 ? 0 : ch];
+}
+
+size_t engine_profile_save(const struct engine *e, int ch, char *buf, size_t len) {
+  return noise_profile_save(e->noise[e->models == 1 ? 0 : ch], e->rate, e->fft, buf, len);
+}
+
+int engine_profile_load(struct engine *e, const char *text, char *err, size_t errlen) {
+  for (int m = 0; m < e->models; m++)
+    if (noise_profile_load(e->noise[m], e->rate, e->fft, text, err, errlen)) return -1;
+  return 0;
+}
