@@ -1,6 +1,7 @@
 /* hushd: parse the settings, then run one of the modes. Only wiring here. */
 #include <stdio.h>
 
+#include "live.h"
 #include "offline.h"
 #include "settings.h"
 
@@ -19,6 +20,5 @@ int main(int argc, char **argv) {
     if (rc) fprintf(stderr, "hushd: %s\n", err);
     return rc;
   }
-  fprintf(stderr, "hushd: live mode is not built yet; use --input IN --output OUT\n");
-  return 1;
+  return live_run(&s);
 }

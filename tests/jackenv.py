@@ -7,15 +7,17 @@ As a module:
         subprocess.run([...], env=jack.env())     # clients see JACK_DEFAULT_SERVER=<name>
         jack.stop(); jack.start()                 # restart under the same name
 As a command (for shell tests):
-    tests/jackenv.py [--rate 48000] [--period 256] -- COMMAND ARGS...
+    tests/jackenv.py [--rate 48000] [--period 256] [--realtime 0|1] -- COMMAND ARGS...
 runs COMMAND with JACK_DEFAULT_SERVER set and returns its exit status.
 
-Each server gets a unique name (hushd-test-<pid>-<n>), runs `jackd --no-realtime -d dummy`,
-is paced in real time, and is killed on exit. Clients get JACK_NO_START_SERVER=1 so a
+Each server gets a unique name (hushd-test-<pid>-<n>), runs `jackd --no-realtime -d dummy`
+(or `jackd -R` when asked and allowed),
+is paced in real time, and is stopped on exit (and gets SIGTERM if the test dies). Clients get JACK_NO_START_SERVER=1 so a
 client never starts a server of its own when ours is down. On stop, the files jackd made
 in /dev/shm for this name are removed, and the shared ones (jack-shm-registry, jack_db-UID)
 too when they were not there before and no other jackd is running.
 """
+import ctypes
 import glob
 import itertools
 import os
@@ -41,9 +43,19 @@ def _other_jackd_running(own_pid):
     return False
 
 
+def _die_with_parent():
+    """jackd gets SIGTERM when the test process dies, even by SIGKILL."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class JackServer:
-    def __init__(self, rate=48000, period=256, name=None):
+    def __init__(self, rate=48000, period=256, name=None, realtime=False):
+        """realtime: run jackd with SCHED_FIFO when this machine allows it (check
+        self.realtime after start); a loaded machine gives a non-realtime server xruns."""
         self.rate, self.period = rate, period
+        self.realtime = realtime and subprocess.run(["chrt", "-f", "1", "true"],
+                                                    capture_output=True).returncode == 0
         self.name = name or f"hushd-test-{os.getpid()}-{next(_count)}"
         self.proc = None
         self.log_path = None
@@ -61,9 +73,11 @@ class JackServer:
         self.log_path = f"/tmp/{self.name}.jackd.log"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy",
+            ["jackd"] + (["-R", "-P", "70"] if self.realtime else ["--no-realtime"])
+            + ["-n", self.name, "-d", "dummy",
              "-r", str(self.rate), "-p", str(self.period)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env())
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env(),
+            preexec_fn=_die_with_parent)
         log.close()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -106,8 +120,13 @@ class JackServer:
         self.stop()
 
 
+def _exit_on_signal(sig, frame):
+    sys.exit(128 + sig)
+
+
 def main(argv):
-    rate, period = 48000, 256
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # so the server is stopped and cleaned
+    rate, period, realtime = 48000, 256, False
     args = argv[1:]
     while args and args[0] != "--":
         opt, val = args[0], args[1]
@@ -115,12 +134,14 @@ def main(argv):
             rate = int(val)
         elif opt == "--period":
             period = int(val)
+        elif opt == "--realtime":
+            realtime = val == "1"
         else:
             sys.exit(f"jackenv: unknown option {opt}")
         args = args[2:]
     if not args[1:]:
-        sys.exit("usage: jackenv.py [--rate HZ] [--period FRAMES] -- COMMAND ARGS...")
-    with JackServer(rate, period) as jack:
+        sys.exit("usage: jackenv.py [--rate HZ] [--period FRAMES] [--realtime 0|1] -- COMMAND ARGS...")
+    with JackServer(rate, period, realtime=realtime) as jack:
         return subprocess.call(args[1:], env=jack.env())
 
 
