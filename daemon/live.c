@@ -240,12 +240,13 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
   fprintf(stderr,
           "hushd: %s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback\n"
           "hushd: latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + "
-          "device %.1f ms\n",
+          "device %.1f ms; fft %d, hop %d\n",
           info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
           info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
           cfg->frames, 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
           l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
-          info->prefill_frames, info->device_latency_ms);
+          info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
+          engine_hop_size(l->engine));
   return 0;
 fail:
   close_stream(l);
