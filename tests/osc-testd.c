@@ -2,8 +2,9 @@
  *
  * An audio thread feeds the engine generated sound (noise with a tone switching on and
  * off) hop by hop, paced by the clock like a device would, and counts an xrun whenever a
- * hop is finished later than its deadline plus the simulated device buffer. The main
- * thread fills a struct control and starts osc_create on it, prints
+ * hop is finished longer after its input was complete than the simulated device
+ * buffer (--buffer-ms, default 10.7 ms: two 256-frame periods at 48 kHz, as JACK -p 256
+ * -n 2). The main thread fills a struct control and starts osc_create on it, prints
  * "osc-testd: listening on ADDR:PORT", waits for SIGTERM or SIGINT, stops everything and
  * prints "osc-testd: hops N xruns N max_late_ms X".
  *
@@ -65,20 +66,21 @@ static void *audio(void *arg) {
       int tone_on = (n / (RATE_HZ / 2)) % 2;
       buf[i] = noise + (tone_on ? 0.1f * sinf(2.f * (float)M_PI * 440.f * n / RATE_HZ) : 0.f);
     }
+    /* hop k's input is complete at t0 + (k + 1) periods, as a device would deliver it */
+    double ready = t0 + (k + 1) * period;
+    sleep_until(ready);
     double begin = now_s();
     engine_process_hop(d->engine, buf, buf);
     double end = now_s();
     atomic_store(&d->cpu_load, 0.9f * atomic_load(&d->cpu_load) +
                                    0.1f * (float)((end - begin) / period));
-    double deadline = t0 + (k + 1) * period;
-    double late = end - deadline;
+    double late = end - ready;
     if (late > atomic_load(&d->max_late_s)) atomic_store(&d->max_late_s, late);
     if (late > d->buffer_s) {
       /* a device would drop or repeat a buffer and carry on from now */
       atomic_fetch_add(&d->xruns, 1);
       t0 = end - (k + 1) * period;
     }
-    sleep_until(t0 + (k + 1) * period);
   }
   free(buf);
   return NULL;
@@ -120,7 +122,7 @@ static int save_config(void *ctx, char *err, size_t errlen) {
 int main(int argc, char **argv) {
   const char *bind_addr = "127.0.0.1";
   int port = 0, with_config = 1, with_audio = 1;
-  struct driver d = {.state_dir = ".", .buffer_s = 0.040};
+  struct driver d = {.state_dir = ".", .buffer_s = 2 * 256 / 48000.0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--bind") && v) bind_addr = argv[++i];
