@@ -1,6 +1,7 @@
 /* hushd: parse the settings, then run one of the modes. Only wiring here. */
 #include <stdio.h>
 
+#include "demo.h"
 #include "offline.h"
 #include "settings.h"
 
@@ -14,11 +15,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hushd: %s\n", err);
     return 2;
   }
-  if (s.input) {
-    int rc = offline_run(&s, err, sizeof err);
+  if (s.input || s.demo_dir) {
+    int rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err)
+                        : offline_run(&s, err, sizeof err);
     if (rc) fprintf(stderr, "hushd: %s\n", err);
     return rc;
   }
-  fprintf(stderr, "hushd: live mode is not built yet; use --input IN --output OUT\n");
+  fprintf(stderr, "hushd: no audio device: live mode is not built yet; try scripts/run --demo, hushd --list-devices or hushd --input IN --output OUT\n");
   return 1;
 }
