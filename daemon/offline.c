@@ -132,7 +132,7 @@ static SNDFILE *open_input(const char *path, SF_INFO *info, struct stat *st, cha
     return NULL;
   }
   const char *why = S_ISDIR(st->st_mode) ? "is a directory, not an audio file"
-                    : st->st_size == 0   ? "the file is empty"
+                    : S_ISREG(st->st_mode) && st->st_size == 0 ? "the file is empty"
                                          : NULL;
   if (why) {
     snprintf(err, errlen, "%s: %s", path, why);
@@ -328,8 +328,8 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   /* Everything that can be wrong with the input or the settings is found here, before
    * any output file is created. */
   if (!(e = engine_create(&s->params, info.samplerate, info.channels, 0, msg, sizeof msg))) {
-    snprintf(err, errlen, "%s (%d Hz, %d channels): %s", s->input, info.samplerate,
-             info.channels, msg);
+    snprintf(err, errlen, "%s (%d Hz, %d channel%s): %s", s->input, info.samplerate,
+             info.channels, info.channels == 1 ? "" : "s", msg);
     goto done;
   }
   if (check_outputs(s, &in_st, &info, err, errlen)) goto done;
