@@ -323,6 +323,7 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   size_t buf_frames = 0;
   struct pending wav = {.fd = -1}, png = {.fd = -1}, prof = {.fd = -1};
   struct sigaction act = {.sa_handler = on_signal}, old_int, old_term;
+  int handlers = 0;
   char msg[512];
 
   /* Everything that can be wrong with the input or the settings is found here, before
@@ -350,7 +351,12 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
                              info.frames, err, errlen)))
     goto done;
 
-  /* A folder that does not exist or cannot be written is a bad argument too (2). */
+  /* From here on temporary files exist: a signal only asks the loop to stop, so that
+   * they are removed. A folder that cannot be written is a bad argument too (2). */
+  interrupted = 0;
+  sigaction(SIGINT, &act, &old_int);
+  sigaction(SIGTERM, &act, &old_term);
+  handlers = 1;
   rc = 2;
   if (pending_open(&wav, s->output, err, errlen) ||
       (s->spectrogram && pending_open(&png, s->spectrogram, err, errlen)) ||
@@ -366,12 +372,7 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   sf_command(out, SFC_SET_CLIPPING, NULL, SF_TRUE);
   if (pcm_scale(info.format)) sf_command(out, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
 
-  interrupted = 0;
-  sigaction(SIGINT, &act, &old_int);
-  sigaction(SIGTERM, &act, &old_term);
   int bad = denoise(e, in, &info, out, pic, s->quiet, buf, buf_frames, s->output, err, errlen);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
   if (bad) goto done;
   sf_write_sync(out);
   int close_failed = sf_close(out);
@@ -413,6 +414,10 @@ done:
   pending_discard(&wav);
   pending_discard(&png);
   pending_discard(&prof);
+  if (handlers) {
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+  }
   picture_destroy(pic);
   free(buf);
   engine_destroy(e);

@@ -19,6 +19,7 @@ import pty
 import random
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -225,6 +226,26 @@ with open("self.wav", "rb") as a, open("good.wav", "rb") as b:
 check(rc == 2 and same and
       err == "hushd: self.wav: is the input file; write the result to another file\n",
       f"output = input: refused, input intact ({rc} {err!r})")
+
+# Interrupted: the input is a FIFO that the test feeds half of, then SIGINT. hushd
+# stops at its next block, removes its temporary file and leaves the old output.
+os.mkfifo("fifo.wav")
+with open("out.wav", "wb") as f:
+    f.write(OLD)
+p = subprocess.Popen([HUSHD, "-i", "fifo.wav", "-o", "out.wav"], stderr=subprocess.PIPE,
+                     text=True)
+with open("good.wav", "rb") as src, open("fifo.wav", "wb") as fifo:
+    data = src.read()
+    fifo.write(data[:len(data) // 2])
+    fifo.flush()
+    while not leftovers() and p.poll() is None:  # processing has begun
+        pass
+    p.send_signal(signal.SIGINT)
+err = p.communicate(timeout=60)[1]
+with open("out.wav", "rb") as f:
+    kept = f.read() == OLD
+check(p.returncode == 1 and err == "hushd: interrupted; out.wav left as it was\n" and kept and
+      not leftovers(), f"SIGINT: exit 1, old output kept, no temporary file ({err!r})")
 
 # --- spectrogram -----------------------------------------------------------------
 
