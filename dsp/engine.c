@@ -30,7 +30,9 @@ struct engine {
   float *fifo_in, *fifo_out;
   size_t pos;
   struct hp_values cur;     /* parameters in effect for this hop (audio thread) */
-  float wet_now;            /* effective wet (0 in bypass), ramped */
+  /* effective wet (0 in bypass), moved from wet_from to wet_to along a smoothstep
+   * over WET_RAMP_S: no step and no kink, so no click */
+  float wet_from, wet_to, wet_phase;
   _Atomic float live[HP_COUNT];
   atomic_int learn_request; /* frames; taken by the audio thread */
   atomic_int learning;
@@ -61,7 +63,8 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
   e->models = p.v[HP_channels_linked] > 0.5f ? 1 : channels;
   e->cur = p;
   for (int i = 0; i < HP_COUNT; i++) atomic_init(&e->live[i], p.v[i]);
-  e->wet_now = p.v[HP_bypass] > 0.5f ? 0.f : p.v[HP_wet];
+  e->wet_from = e->wet_to = p.v[HP_bypass] > 0.5f ? 0.f : p.v[HP_wet];
+  e->wet_phase = 1.f;
   e->noise_ref = (float)(e->fft / M_PI) * (float)(e->fft / M_PI);
   if (!(e->stft = calloc(channels, sizeof *e->stft)) ||
       !(e->spec = calloc(channels, sizeof *e->spec)) ||
@@ -133,6 +136,11 @@ static void take_params(struct engine *e) {
     for (int m = 0; m < e->models; m++) noise_learn_start(e->noise[m], req);
 }
 
+/* the mix at ramp phase t in [0, 1]: smoothstep, flat at both ends */
+static inline float wet_at(float from, float to, float t) {
+  return from + (to - from) * t * t * (3.f - 2.f * t);
+}
+
 static float power_db(double p) { return (float)(10.0 * log10(p + 1e-20)); }
 
 void engine_process_hop(struct engine *e, const float *in, float *out) {
@@ -170,27 +178,31 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
   }
   atomic_store_explicit(&e->learning, noise_learning(e->noise[0]) > 0, memory_order_relaxed);
 
-  /* wet/bypass: ramp linearly across the hop towards the target, at most a full swing
-   * per WET_RAMP_S */
+  /* wet/bypass: a new target starts a fresh ramp from wherever the mix is now */
   float target = e->cur.v[HP_bypass] > 0.5f ? 0.f : e->cur.v[HP_wet];
-  float max_step = (float)hop / (WET_RAMP_S * e->rate);
-  float w0 = e->wet_now, w1 = target;
-  if (w1 > w0 + max_step) w1 = w0 + max_step;
-  if (w1 < w0 - max_step) w1 = w0 - max_step;
-  e->wet_now = w1;
+  if (target != e->wet_to) {
+    e->wet_from = wet_at(e->wet_from, e->wet_to, e->wet_phase);
+    e->wet_to = target;
+    e->wet_phase = 0.f;
+  }
+  const float step = 1.f / (WET_RAMP_S * e->rate);
+  const float phase0 = e->wet_phase;
 
   for (int c = 0; c < ch; c++) {
     const float *g = e->gain[e->models == 1 ? 0 : c];
     float complex *X = e->spec[c];
     for (int k = 0; k < bins; k++) X[k] *= g[k];
     stft_synthesize(e->stft[c], X, e->hop_out);
+    float phase = phase0;
     for (int i = 0; i < hop; i++) {
-      float w = w0 + (w1 - w0) * (float)(i + 1) / (float)hop;
+      phase = phase + step < 1.f ? phase + step : 1.f;
+      float w = wet_at(e->wet_from, e->wet_to, phase);
       size_t j = (size_t)i * ch + c;
       float y = w * e->hop_out[i] + (1.f - w) * e->dry[j];
       out[j] = y;
       out_pow += (double)y * y;
     }
+    e->wet_phase = phase;
   }
 
   double n = (double)hop * ch;
