@@ -11,7 +11,8 @@
 enum { PANEL_INPUT, PANEL_MASK, PANEL_OUTPUT, PANELS };
 
 /* Layout in pixels: one column of panels, axis labels left and below, colour bars
- * right. The plot width equals PICTURE_COLS_MAX so a long file maps a column a pixel. */
+ * right. The plot width equals PICTURE_COLS_MAX so a long file maps a column a pixel.
+ * tests/test-offline.py reads pixels at these positions. */
 #define MARGIN_LEFT 80
 #define MARGIN_TOP 16
 #define TITLE_H 26
