@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
     if (rc) fprintf(stderr, "hushd: %s\n", err);
     return rc;
   }
-  fprintf(stderr, "hushd: no audio device: live mode is not built yet; try scripts/run --demo, hushd --list-devices or hushd --input IN --output OUT\n");
+  fprintf(stderr, "hushd: no audio device: live mode is not built yet; try scripts/run --demo, "
+                  "hushd --list-devices or hushd --input IN --output OUT\n");
   return 1;
 }
