@@ -546,67 +546,70 @@ static int section_index(const char *line, size_t n) {
   return -1; /* a header, but not ours */
 }
 
-static int is_blank(const char *line, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') return 0;
-  return 1;
+/* blank, or a whole-line comment */
+static int is_filler(const char *line, size_t n) {
+  while (n && (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')) line++, n--;
+  return !n || *line == '#' || *line == ';';
 }
 
 /* The file's text with s's values: changed keys rewritten in place, missing ones added
- * at the end of their section (before the blank lines that separate it from the next),
- * missing sections appended. */
+ * after the last key of their section (before the blank and comment lines that lead to
+ * the next section), missing sections appended. */
 static void merge(FILE *out, const char *text, size_t len, const struct settings *s,
                   const struct settings *now, const int *key_line) {
   char values[N_KEYS][256];
-  int changed[N_KEYS], line_of[N_KEYS], done[N_SECTIONS] = {0};
+  int changed[N_KEYS], done[N_SECTIONS] = {0};
   for (int k = 0; k < N_KEYS; k++) {
     char old[256];
     key_format(s, k, values[k], sizeof values[k]);
     key_format(now, k, old, sizeof old);
     /* the preset line stays: the keys it would change are written out instead */
     changed[k] = k != K_PRESET && strcmp(values[k], old);
-    line_of[k] = key_line[k];
   }
-  int cur = -2, blanks = 0, lineno = 0;
-  const char *blank_start = NULL;
-  for (const char *t = text, *end = text + len; t < end;) {
+  int cur = -1, lineno = 0;
+  const char *pending = NULL; /* filler lines not yet written */
+  const char *t = text, *end = text + len;
+  while (t < end) {
     const char *nl = memchr(t, '\n', (size_t)(end - t));
     size_t n = nl ? (size_t)(nl - t) + 1 : (size_t)(end - t);
     lineno++;
-    if (is_blank(t, n)) {
-      if (!blanks++) blank_start = t;
+    if (is_filler(t, n)) {
+      if (!pending) pending = t;
       t += n;
       continue;
     }
     int sec = section_index(t, n);
     if (sec != -2 && cur >= 0 && !done[cur]) {
-      put_added(out, cur, changed, line_of, values);
+      put_added(out, cur, changed, key_line, values);
       done[cur] = 1;
     }
-    if (blanks) fwrite(blank_start, 1, (size_t)(t - blank_start), out);
-    blanks = 0;
+    if (pending) fwrite(pending, 1, (size_t)(t - pending), out);
+    pending = NULL;
     if (sec != -2) cur = sec;
     int k = 0;
-    while (k < N_KEYS && !(line_of[k] == lineno && changed[k])) k++;
+    while (k < N_KEYS && !(key_line[k] == lineno && changed[k])) k++;
     if (k < N_KEYS)
       put_rewritten(out, t, n, values[k]);
     else
       fwrite(t, 1, n, out);
-    if (t + n == end && t[n - 1] != '\n') fputc('\n', out);
     t += n;
+    if (t == end && t[-1] != '\n') fputc('\n', out);
   }
   if (cur >= 0 && !done[cur]) {
-    put_added(out, cur, changed, line_of, values);
+    put_added(out, cur, changed, key_line, values);
     done[cur] = 1;
   }
-  if (blanks) fwrite(blank_start, 1, (size_t)(text + len - blank_start), out);
+  if (pending) {
+    fwrite(pending, 1, (size_t)(end - pending), out);
+    if (end[-1] != '\n') fputc('\n', out);
+  }
   for (int i = 0; i < N_SECTIONS; i++) {
     int any = 0;
     for (int k = 0; k < N_KEYS; k++)
-      any |= changed[k] && !line_of[k] && !strcmp(key_section(k), sections[i]);
+      any |= changed[k] && !key_line[k] && !strcmp(key_section(k), sections[i]);
     if (!done[i] && any) {
       fprintf(out, "%s[%s]\n", len ? "\n" : "", sections[i]);
-      put_added(out, i, changed, line_of, values);
+      put_added(out, i, changed, key_line, values);
     }
   }
 }

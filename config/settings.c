@@ -62,11 +62,13 @@ int settings_set_option(struct settings *s, int id, const char *text, const char
     v = strtod(text, &end);
   if (end == text || *end || !(v >= o->min && v <= o->max) ||
       (o->type != SO_FLOAT && v != floor(v))) {
-    snprintf(err, errlen, "%s: '%s' is not %s in [%g, %g]%s%s", label, text,
-             o->type == SO_FLOAT  ? "a number"
-             : o->type == SO_BOOL ? "0 or 1 (or on/off)"
-                                  : "a whole number",
-             o->min, o->max, *o->unit ? " " : "", o->unit);
+    if (o->type == SO_BOOL)
+      snprintf(err, errlen, "%s: '%s' is not 0 or 1 (or on/off, true/false, yes/no)", label,
+               text);
+    else
+      snprintf(err, errlen, "%s: '%s' is not %s in [%g, %g]%s%s", label, text,
+               o->type == SO_FLOAT ? "a number" : "a whole number", o->min, o->max,
+               *o->unit ? " " : "", o->unit);
     return -1;
   }
   if (o->type == SO_FLOAT)
