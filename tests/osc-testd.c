@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
   char err[512];
   struct hp_values p;
   hp_defaults(&p);
-  d.engine = engine_create(&p, RATE_HZ, 1, 0, err, sizeof err);
+  d.engine = engine_create(&p, RATE_HZ, 1, ENGINE_PLAN_ESTIMATE, err, sizeof err);
   if (!d.engine) {
     fprintf(stderr, "osc-testd: %s\n", err);
     return 1;
