@@ -96,8 +96,9 @@ static double now_ms(void) {
 }
 
 /* Waits for a reply at `want` (or /hushd/error). Returns 0 with c->reply set, 1 on
- * timeout (message printed), 2 on an error reply (printed), 3 when stopped by a signal. */
-static int wait_reply(struct ctl *c, const char *want, int timeout_ms) {
+ * timeout (says so unless quiet), 2 on an error reply (printed), 3 when stopped by a
+ * signal. */
+static int wait_for(struct ctl *c, const char *want, int timeout_ms, int quiet) {
   double end = now_ms() + timeout_ms;
   for (;;) {
     int left = (int)(end - now_ms());
@@ -112,8 +113,13 @@ static int wait_reply(struct ctl *c, const char *want, int timeout_ms) {
       return 2;
     }
   }
-  fprintf(stderr, "hushctl: no reply from %s:%s - is hushd running?\n", c->host, c->port);
+  if (!quiet)
+    fprintf(stderr, "hushctl: no reply from %s:%s - is hushd running?\n", c->host, c->port);
   return 1;
+}
+
+static int wait_reply(struct ctl *c, const char *want) {
+  return wait_for(c, want, REPLY_TIMEOUT_MS, 0);
 }
 
 /* Sends m (freed here) to path and waits for the reply at `want`. */
@@ -122,7 +128,7 @@ static int request(struct ctl *c, const char *path, lo_message m, const char *wa
   c->reply = NULL;
   lo_send_message_from(c->to, c->srv, path, m);
   lo_message_free(m);
-  return wait_reply(c, want, REPLY_TIMEOUT_MS);
+  return wait_reply(c, want);
 }
 
 static int query(struct ctl *c, const char *path) { return request(c, path, lo_message_new(), path); }
@@ -254,7 +260,7 @@ static int watch(struct ctl *c) {
       if ((rc = request(c, "/hushd/subscribe", m, "/hushd/subscribe"))) break;
       renew = now_ms() + WATCH_LEASE_S * 500;
     }
-    if ((rc = wait_reply(c, "/hushd/meters", REPLY_TIMEOUT_MS))) break;
+    if ((rc = wait_reply(c, "/hushd/meters"))) break;
     char in[BAR_CHARS + 1], gr[BAR_CHARS + 1];
     float in_db = arg_f(c, 0), out_db = arg_f(c, 1), red_db = arg_f(c, 2);
     bar(in, (in_db + 80.f) / 80.f);
@@ -303,7 +309,11 @@ static int cmd_learn(struct ctl *c, int argc, char **argv) {
   if (rc) return rc;
   printf("learning the noise for %g s...\n", s);
   fflush(stdout);
-  if ((rc = wait_reply(c, "/hushd/profile/learned", (int)(s * 1000) + 2000))) return rc;
+  int wait_ms = (int)(s * 1000) + 2000;
+  if ((rc = wait_for(c, "/hushd/profile/learned", wait_ms, 1)) == 1)
+    fprintf(stderr, "hushctl: learning did not end within %g s - is hushd's audio running?\n",
+            wait_ms / 1000.0);
+  if (rc) return rc;
   printf("learned: noise floor %.1f dB\n", arg_f(c, 0));
   return 0;
 }
