@@ -8,6 +8,7 @@
 #include <lo/lo.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,28 @@ static int on_message(const char *path, const char *types, lo_arg **argv, int ar
   return 0;
 }
 
+/* Argument i of the reply as a number (f or i) or a string. liblo's lo_arg pointers are
+ * only 4-byte aligned, so the bytes are copied rather than read through the union. */
+static float arg_f(struct ctl *c, int i) {
+  const char *t = lo_message_get_types(c->reply);
+  if ((int)strlen(t) <= i || (t[i] != 'f' && t[i] != 'i')) return NAN;
+  const lo_arg *a = lo_message_get_argv(c->reply)[i];
+  float f;
+  int32_t n;
+  if (t[i] == 'i') {
+    memcpy(&n, a, sizeof n);
+    return (float)n;
+  }
+  memcpy(&f, a, sizeof f);
+  return f;
+}
+
+static const char *arg_s(struct ctl *c, int i) {
+  const char *t = lo_message_get_types(c->reply);
+  return (int)strlen(t) > i && t[i] == 's' ? (const char *)lo_message_get_argv(c->reply)[i]
+                                           : "";
+}
+
 static volatile sig_atomic_t stop; /* set by SIGINT/SIGTERM while watching */
 static void on_signal(int sig) {
   (void)sig;
@@ -108,8 +131,7 @@ static int wait_for(struct ctl *c, const char *want, int timeout_ms, int quiet) 
     if (!c->reply) continue;
     if (!strcmp(c->path, want)) return 0;
     if (!strcmp(c->path, "/hushd/error") && !strcmp(lo_message_get_types(c->reply), "ss")) {
-      lo_arg **a = lo_message_get_argv(c->reply);
-      fprintf(stderr, "hushctl: %s: %s\n", &a[0]->s, &a[1]->s);
+      fprintf(stderr, "hushctl: %s: %s\n", arg_s(c, 0), arg_s(c, 1));
       return 2;
     }
   }
@@ -132,18 +154,6 @@ static int request(struct ctl *c, const char *path, lo_message m, const char *wa
 }
 
 static int query(struct ctl *c, const char *path) { return request(c, path, lo_message_new(), path); }
-
-static float arg_f(struct ctl *c, int i) {
-  const char *t = lo_message_get_types(c->reply);
-  if ((int)strlen(t) <= i) return NAN;
-  lo_arg *a = lo_message_get_argv(c->reply)[i];
-  return t[i] == 'f' ? a->f : t[i] == 'i' ? (float)a->i : NAN;
-}
-
-static const char *arg_s(struct ctl *c, int i) {
-  const char *t = lo_message_get_types(c->reply);
-  return (int)strlen(t) > i && t[i] == 's' ? &lo_message_get_argv(c->reply)[i]->s : "";
-}
 
 static void print_value(const char *name, float v) {
   char buf[64];

@@ -110,16 +110,35 @@ static void reply_empty(struct osc *o, const char *path) { reply(o, path, lo_mes
 
 /* ---- arguments ---- */
 
+/* liblo's lo_arg pointers are only 4-byte aligned (OSC's own alignment), less than the
+ * union needs: read the bytes, never through the union. */
+static double arg_as_number(const lo_arg *a, char type) {
+  int32_t i;
+  int64_t h;
+  float f;
+  double d;
+  switch (type) {
+    case LO_INT32: memcpy(&i, a, sizeof i); return i;
+    case LO_FLOAT: memcpy(&f, a, sizeof f); return f;
+    case LO_DOUBLE: memcpy(&d, a, sizeof d); return d;
+    default: memcpy(&h, a, sizeof h); return (double)h;
+  }
+}
+
+static const char *arg_string(lo_message m, int i) {
+  return (const char *)lo_message_get_argv(m)[i];
+}
+
 /* Reads argument i as a number. Ints, floats, doubles, 64-bit ints and T/F are numbers.
  * Returns 0, or -1 after replying an error. */
 static int arg_number(struct osc *o, const char *path, lo_message m, int i, double *v) {
   lo_arg **argv = lo_message_get_argv(m);
   char t = lo_message_get_types(m)[i];
   switch (t) {
-    case LO_INT32: *v = argv[i]->i; return 0;
-    case LO_FLOAT: *v = argv[i]->f; return 0;
-    case LO_DOUBLE: *v = argv[i]->d; return 0;
-    case LO_INT64: *v = (double)argv[i]->h; return 0;
+    case LO_INT32:
+    case LO_FLOAT:
+    case LO_DOUBLE:
+    case LO_INT64: *v = arg_as_number(argv[i], t); return 0;
     case LO_TRUE: *v = 1; return 0;
     case LO_FALSE: *v = 0; return 0;
     default:
@@ -172,7 +191,7 @@ static void param_access(struct osc *o, const char *path, int id, lo_message m) 
     double v;
     float fv;
     if (lo_message_get_types(m)[0] == LO_STRING) {
-      if (hp_parse(id, &lo_message_get_argv(m)[0]->s, &fv, err, sizeof err)) {
+      if (hp_parse(id, arg_string(m, 0), &fv, err, sizeof err)) {
         reply_error(o, path, "%s", err);
         return;
       }
@@ -408,7 +427,7 @@ static int profile_path(struct osc *o, const char *path, lo_message m, char *fil
                 lo_message_get_types(m)[0]);
     return -1;
   }
-  const char *name = &lo_message_get_argv(m)[0]->s;
+  const char *name = arg_string(m, 0);
   int bad = !*name || strlen(name) > MAX_NAME_LEN || strchr(name, '/') || strstr(name, "..");
   for (const char *c = name; *c; c++) bad |= (unsigned char)*c < 0x20;
   if (bad) {
