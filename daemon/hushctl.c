@@ -148,8 +148,13 @@ static int wait_reply(struct ctl *c, const char *want) {
 static int request(struct ctl *c, const char *path, lo_message m, const char *want) {
   if (c->reply) lo_message_free(c->reply);
   c->reply = NULL;
-  lo_send_message_from(c->to, c->srv, path, m);
+  int sent = lo_send_message_from(c->to, c->srv, path, m);
   lo_message_free(m);
+  if (sent < 0) {
+    fprintf(stderr, "hushctl: cannot send to %s:%s: %s\n", c->host, c->port,
+            lo_address_errstr(c->to));
+    return 1;
+  }
   return wait_reply(c, want);
 }
 

@@ -66,7 +66,8 @@ struct osc {
   unsigned long long learn_hop; /* engine's hop count when learning was last asked for */
   atomic_ullong dropped;
   unsigned char in[65536];  /* the largest UDP datagram */
-  unsigned char out[8192];  /* a serialised reply */
+  unsigned char out[8192];  /* a serialised reply; one that does not fit (an error
+                             * echoing an absurdly long path) is not sent */
 };
 
 static double now_s(void) {
