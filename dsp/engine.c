@@ -30,7 +30,9 @@ struct engine {
   float *fifo_in, *fifo_out;
   size_t pos;
   struct hp_values cur;     /* parameters in effect for this hop (audio thread) */
-  float wet_now;            /* effective wet (0 in bypass), ramped */
+  /* effective wet (0 in bypass), moved from wet_from to wet_to along a smoothstep
+   * over WET_RAMP_S: no step and no kink, so no click */
+  float wet_from, wet_to, wet_phase;
   _Atomic float live[HP_COUNT];
   atomic_int learn_request; /* frames; taken by the audio thread */
   atomic_int learning;
@@ -65,7 +67,8 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
   e->cur = p;
   for (int i = 0; i < HP_COUNT; i++) atomic_init(&e->live[i], p.v[i]);
   atomic_init(&e->m_gain, 1.f); /* no reduction before the first hop */
-  e->wet_now = p.v[HP_bypass] > 0.5f ? 0.f : p.v[HP_wet];
+  e->wet_from = e->wet_to = p.v[HP_bypass] > 0.5f ? 0.f : p.v[HP_wet];
+  e->wet_phase = 1.f;
   e->noise_ref = (float)(e->fft / M_PI) * (float)(e->fft / M_PI);
   if (!(e->stft = calloc(channels, sizeof *e->stft)) ||
       !(e->spec = calloc(channels, sizeof *e->spec)) ||
@@ -139,6 +142,11 @@ static void take_params(struct engine *e) {
     for (int m = 0; m < e->models; m++) noise_learn_start(e->noise[m], req);
 }
 
+/* the mix at ramp phase t in [0, 1]: smoothstep, flat at both ends */
+static inline float wet_at(float from, float to, float t) {
+  return from + (to - from) * t * t * (3.f - 2.f * t);
+}
+
 static float power_db(double p) { return (float)(10.0 * log10(p + 1e-20)); }
 
 /* The per-bin and per-sample loops below are written so that gcc vectorizes them at -O2
@@ -177,14 +185,16 @@ static void apply_gain(float complex *restrict spectrum, const float *restrict g
   }
 }
 
-/* y = w y + (1 - w) dry, w going linearly from w0 (exclusive) to w1 over the hop. */
-static void mix_dry(float *restrict y, const float *restrict dry, int hop, float w0,
-                    float w1) {
-  const float step = (w1 - w0) / (float)hop;
+/* y = w y + (1 - w) dry, w along the wet ramp from phase (exclusive) in steps of step;
+ * returns the phase reached. */
+static float mix_dry(float *restrict y, const float *restrict dry, int hop, float from,
+                     float to, float phase, float step) {
   for (int i = 0; i < hop; i++) {
-    float w = w0 + step * (float)(i + 1);
+    phase = phase + step < 1.f ? phase + step : 1.f;
+    float w = wet_at(from, to, phase);
     y[i] = w * y[i] + (1.f - w) * dry[i];
   }
+  return phase;
 }
 
 void engine_process_hop(struct engine *e, const float *in, float *out) {
@@ -217,21 +227,24 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
   }
   atomic_store_explicit(&e->learning, noise_learning(e->noise[0]) > 0, memory_order_relaxed);
 
-  /* wet/bypass: ramp linearly across the hop towards the target, at most a full swing
-   * per WET_RAMP_S */
+  /* wet/bypass: a new target starts a fresh ramp from wherever the mix is now */
   float target = e->cur.v[HP_bypass] > 0.5f ? 0.f : e->cur.v[HP_wet];
-  float max_step = (float)hop / (WET_RAMP_S * e->rate);
-  float w0 = e->wet_now, w1 = target;
-  if (w1 > w0 + max_step) w1 = w0 + max_step;
-  if (w1 < w0 - max_step) w1 = w0 - max_step;
-  e->wet_now = w1;
+  if (target != e->wet_to) {
+    e->wet_from = wet_at(e->wet_from, e->wet_to, e->wet_phase);
+    e->wet_to = target;
+    e->wet_phase = 0.f;
+  }
+  const float step = 1.f / (WET_RAMP_S * e->rate);
+  const float phase0 = e->wet_phase;
 
   for (int c = 0; c < ch; c++) {
     apply_gain(e->spec[c], e->gain[e->models == 1 ? 0 : c], bins);
     /* mono synthesizes straight into out; the dry hop lives in the STFT's history */
     float *y = ch == 1 ? out : e->hop_out;
     stft_synthesize(e->stft[c], e->spec[c], y);
-    if (w0 != 1.f || w1 != 1.f) mix_dry(y, stft_dry_hop(e->stft[c]), hop, w0, w1);
+    if (phase0 < 1.f || e->wet_to != 1.f)
+      e->wet_phase = mix_dry(y, stft_dry_hop(e->stft[c]), hop, e->wet_from, e->wet_to, phase0,
+                             step);
     if (ch > 1)
       for (int i = 0; i < hop; i++) out[(size_t)i * ch + c] = y[i];
   }
