@@ -33,6 +33,7 @@ struct row {
   int window, hop;          /* analysis window and hop (frame) in samples */
   size_t latency;           /* algorithmic latency of the per-hop API, samples */
   double startup_ms;        /* create + first process call, wall clock */
+  double removed_db;        /* input energy / output energy: proof that it denoised */
   double median_s, best_s;  /* CPU seconds of the whole processing loop */
   size_t hops;              /* hops per loop */
 };
@@ -41,6 +42,17 @@ static double now_s(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 10 log10 of the energy ratio of in and out over n samples; stride 1 or int16 data */
+static double removed_db(const float *in, const float *outf, const int16_t *out16, size_t n) {
+  double ein = 1e-30, eout = 1e-30;
+  for (size_t i = 0; i < n; i++) {
+    double y = outf ? outf[i] : out16[i] / 32768.0;
+    ein += (double)in[i] * in[i];
+    eout += y * y;
+  }
+  return 10.0 * log10(ein / eout);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -200,9 +212,10 @@ static int bench_hushd(struct row *r, const char *preset, unsigned fftw_flags, c
     cpu[k] = now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     engine_destroy(e);
   }
-  qsort(cpu, repeats ? repeats : 1, sizeof *cpu, cmp_double);
+  qsort(cpu, repeats, sizeof *cpu, cmp_double);
   r->best_s = cpu[0];
   r->median_s = cpu[repeats / 2];
+  r->removed_db = removed_db(x, out, NULL, r->hops * r->hop);
   free(out);
   free(cpu);
   return 0;
@@ -242,9 +255,10 @@ static int bench_speex(struct row *r, const float *x, size_t n, int rate, int re
     cpu[k] = now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     speex_preprocess_state_destroy(st);
   }
-  qsort(cpu, repeats ? repeats : 1, sizeof *cpu, cmp_double);
+  qsort(cpu, repeats, sizeof *cpu, cmp_double);
   r->best_s = cpu[0];
   r->median_s = cpu[repeats / 2];
+  r->removed_db = removed_db(x, NULL, work, r->hops * frame);
   free(pcm);
   free(work);
   free(cpu);
@@ -286,17 +300,17 @@ static double rtf(const struct row *r, int rate) {
   return (double)r->hop / rate / (r->median_s / (double)r->hops);
 }
 
-/* Rows without a latency (the FFT floor) leave latency and start-up empty. */
+/* Rows without a latency (the FFT floor) leave latency, start-up and removed empty. */
 static void print_row(const struct row *r, int rate) {
   const double med = r->median_s / (double)r->hops, best = r->best_s / (double)r->hops;
   const double hop_s = (double)r->hop / rate;
-  char lat[32] = "", start[16] = "";
+  char lat[32] = "", rest[32] = "";
   if (r->latency) {
     snprintf(lat, sizeof lat, "%zu (%.1f ms)", r->latency, 1e3 * (double)r->latency / rate);
-    snprintf(start, sizeof start, "%8.2f", r->startup_ms);
+    snprintf(rest, sizeof rest, "%8.2f %8.1f", r->startup_ms, r->removed_db);
   }
   printf("%-20s %6d %5d  %-16s %8.2f %8.2f  %7.0fx %7.0fx  %s\n", r->name, r->window, r->hop,
-         lat, 1e6 * med, 1e6 * best, hop_s / med, hop_s / best, start);
+         lat, 1e6 * med, 1e6 * best, hop_s / med, hop_s / best, rest);
 }
 
 static int usage(void) {
@@ -376,10 +390,10 @@ int main(int argc, char **argv) {
   }
   printf("%.1f s of %d Hz mono %s; CPU time of the processing loop, %d repeats\n", audio_s,
          rate, path ? path : "synthetic noisy speech (5 dB SNR, pink noise)", repeats);
-  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s\n", "", "window", "hop", "latency",
-         "us/hop", "", "RTF", "", "start-up");
-  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s\n", "", "", "", "samples (ms)", "median",
-         "best", "median", "best", "ms");
+  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s %8s\n", "", "window", "hop", "latency",
+         "us/hop", "", "RTF", "", "start-up", "removed");
+  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s %8s\n", "", "", "", "samples (ms)",
+         "median", "best", "median", "best", "ms", "dB");
   for (int i = 0; i < ROWS; i++) print_row(&rows[i], rate);
   printf("hushd / speexdsp speed (median RTF): default %.1fx, low-latency %.1fx\n",
          rtf(&rows[DEFAULT], rate) / rtf(&rows[SPEEX], rate),
