@@ -191,8 +191,13 @@ int demo_run(const struct settings *s, FILE *out, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: cannot create the folder: %s", s->demo_dir, strerror(errno));
     return 2;
   }
-  if (!realpath(s->demo_dir, dir)) {
+  struct stat st;
+  if (!realpath(s->demo_dir, dir) || stat(dir, &st)) {
     snprintf(err, errlen, "%s: %s", s->demo_dir, strerror(errno));
+    return 2;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "%s: is not a folder", s->demo_dir);
     return 2;
   }
   snprintf(noisy_path, sizeof noisy_path, "%s/demo-noisy.wav", dir);

@@ -311,6 +311,36 @@ done:
   return rc;
 }
 
+static int write_picture(struct pending *png, const struct picture *pic,
+                         const struct settings *s, char *err, size_t errlen) {
+  FILE *f = fdopen(png->fd, "wb");
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", png->path, strerror(errno));
+    return -1;
+  }
+  png->fd = -1;
+  char msg[512];
+  int bad = picture_write_png(pic, f, s->input, s->output, msg, sizeof msg);
+  if (fclose(f) && !bad) {
+    snprintf(msg, sizeof msg, "write failed: %s", strerror(errno));
+    bad = -1;
+  }
+  if (bad) snprintf(err, errlen, "%s: %s", png->path, msg);
+  return bad;
+}
+
+static int write_profile(struct pending *prof, const struct engine *e, char *err,
+                         size_t errlen) {
+  char *text = profile_text(e);
+  if (!text) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int bad = pending_write_text(prof, text, err, errlen);
+  free(text);
+  return bad;
+}
+
 int offline_run(const struct settings *s, char *err, size_t errlen) {
   SF_INFO info;
   struct stat in_st;
@@ -372,8 +402,8 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   sf_command(out, SFC_SET_CLIPPING, NULL, SF_TRUE);
   if (pcm_scale(info.format)) sf_command(out, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
 
-  int bad = denoise(e, in, &info, out, pic, s->quiet, buf, buf_frames, s->output, err, errlen);
-  if (bad) goto done;
+  if (denoise(e, in, &info, out, pic, s->quiet, buf, buf_frames, s->output, err, errlen))
+    goto done;
   sf_write_sync(out);
   int close_failed = sf_close(out);
   out = NULL;
@@ -381,30 +411,9 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: could not finish writing", s->output);
     goto done;
   }
-  if (pic) {
-    FILE *f = fdopen(png.fd, "wb");
-    if (!f) {
-      snprintf(err, errlen, "%s: %s", s->spectrogram, strerror(errno));
-      goto done;
-    }
-    png.fd = -1;
-    bad = picture_write_png(pic, f, s->input, s->output, msg, sizeof msg);
-    if (fclose(f) && !bad) {
-      snprintf(msg, sizeof msg, "write failed: %s", strerror(errno));
-      bad = 1;
-    }
-    if (bad) {
-      snprintf(err, errlen, "%s: %s", s->spectrogram, msg);
-      goto done;
-    }
-  }
-  if (s->save_profile) {
-    char *text = profile_text(e);
-    bad = text ? pending_write_text(&prof, text, err, errlen) : -1;
-    if (!text) snprintf(err, errlen, "out of memory");
-    free(text);
-    if (bad) goto done;
-  }
+  if ((pic && write_picture(&png, pic, s, err, errlen)) ||
+      (s->save_profile && write_profile(&prof, e, err, errlen)))
+    goto done;
   if (pending_commit(&png, err, errlen) || pending_commit(&prof, err, errlen) ||
       pending_commit(&wav, err, errlen))
     goto done;

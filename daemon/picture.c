@@ -11,7 +11,8 @@
 enum { PANEL_INPUT, PANEL_MASK, PANEL_OUTPUT, PANELS };
 
 /* Layout in pixels: one column of panels, axis labels left and below, colour bars
- * right. The plot width equals PICTURE_COLS_MAX so a long file maps a column a pixel. */
+ * right. The plot width equals PICTURE_COLS_MAX so a long file maps a column a pixel.
+ * tests/test-offline.py reads pixels at these positions. */
 #define MARGIN_LEFT 80
 #define MARGIN_TOP 16
 #define TITLE_H 26
@@ -199,13 +200,14 @@ static void text(cairo_t *cr, double x, double y, double align_x, double align_y
   cairo_show_text(cr, s);
 }
 
-/* Paints one panel's cells into the plot rectangle at (x, y). */
-static void draw_cells(cairo_t *cr, const struct picture *p, int panel, double lo_db,
+/* Paints one panel's cells into the plot rectangle at (x, y). Returns 0, or -1 when the
+ * cells' image cannot be made (out of memory). */
+static int draw_cells(cairo_t *cr, const struct picture *p, int panel, double lo_db,
                        double hi_db, double x, double y) {
   cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, p->cols, p->rows);
   if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
     cairo_surface_destroy(img);
-    return; /* the caller sees the error in the context's status */
+    return -1;
   }
   cairo_surface_flush(img);
   unsigned char *px = cairo_image_surface_get_data(img);
@@ -238,6 +240,7 @@ static void draw_cells(cairo_t *cr, const struct picture *p, int panel, double l
   cairo_paint(cr);
   cairo_restore(cr);
   cairo_surface_destroy(img);
+  return 0;
 }
 
 /* Axes: frame, time ticks below, frequency ticks left, colour bar right. */
@@ -340,6 +343,7 @@ int picture_write_png(const struct picture *p, FILE *f, const char *input_name,
   cairo_surface_t *s =
       cairo_image_surface_create(CAIRO_FORMAT_RGB24, PICTURE_WIDTH_PX, PICTURE_HEIGHT_PX);
   cairo_t *cr = cairo_create(s);
+  int cells_failed = 0;
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
   for (int i = 0; i < PANELS; i++) {
@@ -354,15 +358,16 @@ int picture_write_png(const struct picture *p, FILE *f, const char *input_name,
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
     text(cr, MARGIN_LEFT, y + TITLE_H - 7, 0, 1, title);
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    draw_cells(cr, p, panels[i].panel, panels[i].lo_db, panels[i].hi_db, MARGIN_LEFT,
-               y + TITLE_H);
+    if (draw_cells(cr, p, panels[i].panel, panels[i].lo_db, panels[i].hi_db, MARGIN_LEFT,
+                   y + TITLE_H))
+      cells_failed = 1;
     draw_axes(cr, p, panels[i].lo_db, panels[i].hi_db, panels[i].unit, MARGIN_LEFT,
               y + TITLE_H);
   }
   cairo_set_font_size(cr, 13);
   text(cr, MARGIN_LEFT + PLOT_W / 2.0, PICTURE_HEIGHT_PX - 24, 0.5, 1, "time (s)");
 
-  cairo_status_t st = cairo_status(cr);
+  cairo_status_t st = cells_failed ? CAIRO_STATUS_NO_MEMORY : cairo_status(cr);
   if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_write_to_png_stream(s, write_to_file, f);
   cairo_destroy(cr);
   cairo_surface_destroy(s);

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The real hushd binary on real files (offline mode).
 
-Usage: test-offline.py HUSHD PARAMS_H
+Usage: test-offline.py HUSHD PARAMS_H ENGINE_REF
 
 Proves: the output has the input's rate, channels, sample format and length at 16, 44.1
 and 48 kHz, mono and stereo, 16-bit and float; with reduction_db=0 it equals the input
-(no delay) within -90 dB; channels_linked shares one mask; every kind of bad input
+(no delay) within -90 dB; with denoising on it is exactly what one engine_process call
+over the whole file gives after latency compensation (ENGINE_REF); channels_linked shares one mask; every kind of bad input
 exits 2 with its one-line message and leaves an existing output byte-identical with no
 temporary file behind; --spectrogram writes a 1200x900 PNG without changing the audio;
 --save-profile/--profile round trip, a profile of another fft or rate is refused; the
@@ -24,8 +25,9 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
-HUSHD, PARAMS_H = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+HUSHD, PARAMS_H, ENGINE_REF = (os.path.abspath(a) for a in sys.argv[1:4])
 failures = []
 
 
@@ -88,14 +90,15 @@ def read_wav(path):
     return info
 
 
-def test_signal(rate, channels, seconds, seed=1):
-    """Tone bursts (speech-like on/off) in noise; channel c has its own tone."""
+def test_signal(rate, channels, seconds, seed=1, tone_hz=440):
+    """Tone bursts in noise, on in the second and fourth quarter of every second;
+    channel c has its tone at tone_hz + 220 c."""
     rng = random.Random(seed)
     out = []
     for i in range(int(rate * seconds)):
         on = (i * 4 // rate) % 2
         for c in range(channels):
-            tone = 0.3 * on * math.sin(2 * math.pi * (440 + 220 * c) * i / rate)
+            tone = 0.3 * on * math.sin(2 * math.pi * (tone_hz + 220 * c) * i / rate)
             out.append(tone + rng.gauss(0, 0.02))
     return out
 
@@ -105,6 +108,43 @@ def error_db(ref, got):
     e = sum((a - b) ** 2 for a, b in zip(ref, got))
     s = sum(a * a for a in ref)
     return 10 * math.log10(e / s) if e > 0 else -math.inf
+
+
+def read_png(path):
+    """Returns (width, height, rows) of an 8-bit RGB PNG; rows[y][3 * x + channel]."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n", path + ": not a PNG"
+    pos, idat = 8, b""
+    while pos < len(raw):
+        size, kind = struct.unpack(">I4s", raw[pos:pos + 8])
+        body = raw[pos + 8:pos + 8 + size]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (8, 2), f"{path}: not 8-bit RGB"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + size
+    data, stride, rows, prev = zlib.decompress(idat), width * 3, [], bytearray(width * 3)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = data[start], bytearray(data[start + 1:start + 1 + stride])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b, c = prev[i], prev[i - 3] if i >= 3 else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return width, height, rows
 
 
 def run(*args, env=None):
@@ -142,6 +182,24 @@ for rate in (16000, 44100, 48000):
                 db = error_db(x, y["samples"])
                 check(db > -30, f"{what}: with defaults the gate acts: {db:.1f} dB > -30")
 
+# hushd's output is the engine's: one engine_process call over the whole file, shifted
+# by the latency, gives the same samples (16-bit: after the same rounding).
+for fmt, name in ((FLOAT, "float"), (PCM, "16-bit")):
+    for settings in ([], ["channels_linked=0"], ["fft_size=512", "hop_size=128"]):
+        write_wav("ref-in.wav", 48000, 2, test_signal(48000, 2, 1.5, seed=11), fmt)
+        run("-i", "ref-in.wav", "-o", "ref-out.wav", *[a for v in settings for a in ("--set", v)])
+        subprocess.run([ENGINE_REF, "ref-in.wav", "ref.raw", *settings], check=True)
+        ref = array.array("f")
+        with open("ref.raw", "rb") as f:
+            ref.frombytes(f.read())
+        if fmt == PCM:
+            ref = [max(-32768, min(32767, round(v * 32768))) / 32768 for v in ref]
+        got = read_wav("ref-out.wav")["samples"]
+        same = sum(1 for a, b in zip(ref, got) if a == b)
+        check(len(got) == len(ref) == same,
+              f"{name} {' '.join(settings) or 'defaults'}: hushd's output is exactly the "
+              f"engine's ({same} of {len(ref)} samples equal)")
+
 # channels_linked=1: one mask for all channels, so a channel that is half another comes
 # out as exactly half of it; identical channels come out identical either way.
 x = test_signal(48000, 1, 1.5, seed=7)
@@ -177,7 +235,8 @@ bad_cases = [
     (["-i", "missing.wav"], "missing.wav: cannot open: No such file or directory"),
     (["-i", "folder.wav"], "folder.wav: is a directory, not an audio file"),
     (["-i", "empty.wav"], "empty.wav: the file is empty"),
-    (["-i", "text.wav"], "text.wav: not an audio file libsndfile can read (Format not recognised.)"),
+    (["-i", "text.wav"],
+     "text.wav: not an audio file libsndfile can read (Format not recognised.)"),
     (["-i", "riff.wav"], "riff.wav: not an audio file libsndfile can read ("),
     (["-i", "zero.wav"], "zero.wav: holds no audio (0 frames)"),
     (["-i", "good.wav", "--set", "nope=1"], "unknown parameter 'nope' (hushd --help lists them)"),
@@ -249,14 +308,32 @@ check(p.returncode == 1 and err == "hushd: interrupted; out.wav left as it was\n
 
 # --- spectrogram -----------------------------------------------------------------
 
-x = test_signal(44100, 2, 2.0)
+x = test_signal(44100, 2, 2.0, tone_hz=5000)
 write_wav("sg-in.wav", 44100, 2, x, PCM)
 run("-i", "sg-in.wav", "-o", "plain.wav")
 rc, _, err = run("-i", "sg-in.wav", "-o", "pic.wav", "--spectrogram", "sg.png")
-with open("sg.png", "rb") as f:
-    head = f.read(24)
-size = struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
-check(rc == 0 and size == (1200, 900), f"--spectrogram: a 1200x900 PNG ({rc} {err!r} {size})")
+width, height, rows = read_png("sg.png")
+check(rc == 0 and (width, height) == (1200, 900),
+      f"--spectrogram: a 1200x900 PNG ({rc} {err!r} {width}x{height})")
+
+
+def brightness(panel, t_s, f_hz):
+    """Sum of R, G, B at time t_s and frequency f_hz of a panel (0 input, 1 mask,
+    2 output), from picture.c's layout: plots 990x220 at x 80, y 42 + 280 i; the
+    time axis spans the 2 s file, the frequency axis 0 to 22.05 kHz."""
+    x = 80 + int(t_s / 2.0 * 990)
+    y = 42 + 280 * panel + int(220 * (1 - f_hz / 22050))
+    return sum(rows[y][3 * x:3 * x + 3])
+
+
+# The tone is on in [1.25, 1.5) s and off in [1.5, 1.75) s: the spectrograms are
+# brighter where it is on, at its frequency only, and the mask open there.
+for panel, name in ((0, "input"), (1, "mask"), (2, "output")):
+    on, off = brightness(panel, 1.375, 5000), brightness(panel, 1.625, 5000)
+    elsewhere = brightness(panel, 1.375, 15000)
+    check(on > off + 100 and on > elsewhere + 100,
+          f"--spectrogram {name} panel shows the tone where and when it is: "
+          f"{on} on, {off} off, {elsewhere} at 15 kHz")
 with open("plain.wav", "rb") as a, open("pic.wav", "rb") as b:
     check(a.read() == b.read(), "--spectrogram leaves the audio byte-identical")
 check(not leftovers(), "no temporary files after successful runs")
@@ -359,6 +436,9 @@ for voice, env in demo_voices:
     check(m is not None and float(m.group(2)) < float(m.group(1)) - 3,
           f"--demo with {voice}: the noise-only end is quieter by more than 3 dB ({out!r})")
     shutil.rmtree("demo")
+
+rc, _, err = run("--demo", "good.wav")
+check(rc == 2 and err == "hushd: good.wav: is not a folder\n", f"--demo into a file: exit 2 ({err!r})")
 
 shutil.rmtree(tmp)
 print(f"{len(failures)} failed" if failures else "all passed")
