@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "picture.h"
 #include "progress.h"
+#include "wisdom.h"
 
 #define CHUNK 4096 /* frames per read (rounded up to whole hops) */
 
@@ -358,7 +359,10 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
 
   /* Everything that can be wrong with the input or the settings is found here, before
    * any output file is created. */
-  if (!(e = engine_create(&s->params, info.samplerate, info.channels, 0, msg, sizeof msg))) {
+  enum engine_plan plan;
+  if (wisdom_load(s->wisdom, &plan, err, errlen)) goto done;
+  if (!(e = engine_create(&s->params, info.samplerate, info.channels, plan, msg,
+                          sizeof msg))) {
     snprintf(err, errlen, "%s (%d Hz, %d channel%s): %s", s->input, info.samplerate,
              info.channels, info.channels == 1 ? "" : "s", msg);
     goto done;
@@ -417,6 +421,7 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   if (pending_commit(&png, err, errlen) || pending_commit(&prof, err, errlen) ||
       pending_commit(&wav, err, errlen))
     goto done;
+  if (s->wisdom && wisdom_save(s->wisdom, err, errlen)) goto done;
   rc = 0;
 done:
   if (out) sf_close(out);

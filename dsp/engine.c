@@ -47,7 +47,7 @@ struct engine {
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
 struct engine *engine_create(const struct hp_values *params, int rate, int channels,
-                             unsigned flags, char *err, size_t errlen) {
+                             enum engine_plan plan, char *err, size_t errlen) {
   struct hp_values p = *params;
   if (channels < 1 || channels > 64) {
     snprintf(err, errlen, "channels: %d is out of range [1, 64]", channels);
@@ -81,7 +81,8 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
       !(e->fifo_out = falloc((size_t)e->hop * channels)))
     goto oom;
   for (int c = 0; c < channels; c++) {
-    if (!(e->stft[c] = stft_create(e->fft, e->hop, flags ? flags : FFTW_ESTIMATE)) ||
+    if (!(e->stft[c] = stft_create(e->fft, e->hop,
+                                    plan == ENGINE_PLAN_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE)) ||
         !(e->spec[c] = (float complex *)fftwf_alloc_complex(e->bins)))
       goto oom;
     memset(e->spec[c], 0, e->bins * sizeof(float complex));

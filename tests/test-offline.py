@@ -338,6 +338,24 @@ with open("plain.wav", "rb") as a, open("pic.wav", "rb") as b:
     check(a.read() == b.read(), "--spectrogram leaves the audio byte-identical")
 check(not leftovers(), "no temporary files after successful runs")
 
+# --- FFTW wisdom -----------------------------------------------------------------
+
+rc, _, err = run("-i", "plain.wav", "-o", "w1.wav", "--wisdom", "fft.wisdom")
+with open("fft.wisdom") as f:
+    wisdom = f.read()
+check(rc == 0 and wisdom.startswith("(fftw-3") and "fftwf_wisdom" in wisdom,
+      f"--wisdom FILE: measured plans saved as single-precision wisdom ({rc} {err!r})")
+run("-i", "plain.wav", "-o", "w0.wav")
+rc, _, err = run("-i", "plain.wav", "-o", "w2.wav", "--wisdom", "fft.wisdom")
+db = error_db(read_wav("w0.wav")["samples"], read_wav("w2.wav")["samples"])
+check(rc == 0 and db < -100, f"measured plans give the estimated plans' output: {db:.1f} dB < -100")
+with open("not.wisdom", "w") as f:
+    f.write("junk\n")
+rc, _, err = run("-i", "plain.wav", "-o", "w3.wav", "--wisdom", "not.wisdom")
+check(rc == 2 and err == "hushd: not.wisdom: not an FFTW wisdom file (single precision)\n" and
+      not os.path.exists("w3.wav"), f"a bad wisdom file: exit 2, no output ({rc} {err!r})")
+check(not leftovers(), "no temporary files after the wisdom runs")
+
 # --- noise profiles --------------------------------------------------------------
 
 x = test_signal(48000, 1, 2.0, seed=3)
