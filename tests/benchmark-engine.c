@@ -176,10 +176,9 @@ static float *read_mono(const char *path, size_t *frames, int *rate) {
   return mono;
 }
 
-/* One hushd configuration: the processing loop over whole hops is what is timed.
- * fftw_flags as for engine_create (0 = FFTW_ESTIMATE, the default). */
-static int bench_hushd(struct row *r, const char *preset, unsigned fftw_flags, const float *x,
-                       size_t n, int rate, int repeats) {
+/* One hushd configuration: the processing loop over whole hops is what is timed. */
+static int bench_hushd(struct row *r, const char *preset, enum engine_plan plan,
+                       const float *x, size_t n, int rate, int repeats) {
   struct hp_values p;
   char err[256];
   hp_defaults(&p);
@@ -190,7 +189,7 @@ static int bench_hushd(struct row *r, const char *preset, unsigned fftw_flags, c
   float *out = malloc(n * sizeof(float));
   double *cpu = malloc(repeats * sizeof(double));
   double t0 = now_s(CLOCK_MONOTONIC);
-  struct engine *e = engine_create(&p, rate, 1, fftw_flags, err, sizeof err);
+  struct engine *e = engine_create(&p, rate, 1, plan, err, sizeof err);
   if (!e) {
     fprintf(stderr, "benchmark-engine: %s\n", err);
     free(out);
@@ -205,7 +204,7 @@ static int bench_hushd(struct row *r, const char *preset, unsigned fftw_flags, c
   r->hops = n / (size_t)r->hop;
   engine_destroy(e);
   for (int k = 0; k < repeats; k++) {
-    e = engine_create(&p, rate, 1, fftw_flags, err, sizeof err);
+    e = engine_create(&p, rate, 1, plan, err, sizeof err);
     double c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
     for (size_t h = 0; h < r->hops; h++)
       engine_process_hop(e, x + h * r->hop, out + h * r->hop);
@@ -356,7 +355,7 @@ int main(int argc, char **argv) {
     struct row r = {.name = only};
     int bad = !strcmp(only, "speexdsp") ? bench_speex(&r, x, n, rate, 1)
                                         : bench_hushd(&r, strcmp(only, "default") ? only : NULL,
-                                                      0, x, n, rate, 1);
+                                                      ENGINE_PLAN_ESTIMATE, x, n, rate, 1);
     /* calls of the process function: the loop's hops and the start-up pass's one */
     if (!bad) printf("%s: %zu calls of %d samples\n", only, r.hops + 1, r.hop);
     free(x);
@@ -371,8 +370,9 @@ int main(int argc, char **argv) {
                            [SPEEX] = {.name = "speexdsp preprocess"},
                            [FFT_PAIR] = {.name = "FFTW pair alone"},
                            [MEASURED] = {.name = "hushd FFTW_MEASURE"}};
-  if (bench_hushd(&rows[DEFAULT], NULL, 0, x, n, rate, repeats) ||
-      bench_hushd(&rows[LOW_LATENCY], "low-latency", 0, x, n, rate, repeats) ||
+  if (bench_hushd(&rows[DEFAULT], NULL, ENGINE_PLAN_ESTIMATE, x, n, rate, repeats) ||
+      bench_hushd(&rows[LOW_LATENCY], "low-latency", ENGINE_PLAN_ESTIMATE, x, n, rate,
+                  repeats) ||
       bench_speex(&rows[SPEEX], x, n, rate, repeats)) {
     free(x);
     return 1;
@@ -381,10 +381,8 @@ int main(int argc, char **argv) {
   rows[FFT_PAIR].window = rows[DEFAULT].window;
   rows[FFT_PAIR].hop = rows[DEFAULT].hop;
   bench_fft_pair(&rows[FFT_PAIR], x, n, repeats);
-  /* what a saved FFTW wisdom would buy, at the price of planning at start-up
-   * (FFTW_MEASURE is 0, which engine_create reads as "default": add a harmless flag) */
-  const unsigned measure = FFTW_MEASURE | FFTW_DESTROY_INPUT;
-  if (bench_hushd(&rows[MEASURED], NULL, measure, x, n, rate, repeats)) {
+  /* what a saved FFTW wisdom (--wisdom) buys, and what planning without one costs */
+  if (bench_hushd(&rows[MEASURED], NULL, ENGINE_PLAN_MEASURE, x, n, rate, repeats)) {
     free(x);
     return 1;
   }
