@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -446,6 +447,20 @@ static int profile_path(struct osc *o, const char *path, lo_message m, char *fil
   return 0;
 }
 
+/* mkdir -p: 0 when dir exists afterwards, else -1 with errno */
+static int make_dirs(const char *dir) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s", dir);
+  for (char *c = p + 1;; c++) {
+    if (*c && *c != '/') continue;
+    char end = *c;
+    *c = 0;
+    if (mkdir(p, 0755) && errno != EEXIST) return -1;
+    if (!end) return 0;
+    *c = '/';
+  }
+}
+
 static void on_profile_save(struct osc *o, const char *path, const char *rest, lo_message m) {
   (void)rest;
   char file[4096], tmp[4200], err[256];
@@ -454,6 +469,12 @@ static void on_profile_save(struct osc *o, const char *path, const char *rest, l
   char *text = engine_profile_save_live(o->ctl->engine, PROFILE_WAIT_MS, err, sizeof err);
   if (!text) {
     reply_error(o, path, "%s", err);
+    return;
+  }
+  /* the state folder may not exist yet on a first save (a fresh ~/.local/state) */
+  if (make_dirs(o->ctl->state_dir)) {
+    reply_error(o, path, "cannot create %s: %s", o->ctl->state_dir, strerror(errno));
+    free(text);
     return;
   }
   /* write aside and rename, so a reader never sees half a profile */

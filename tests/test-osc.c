@@ -571,6 +571,24 @@ static void test_profile_save_and_load_round_trip_in_the_state_folder(void **sta
   expect_error("/hushd/profile/load", msg_s("other"), msg);
 }
 
+static void test_profile_save_creates_a_missing_state_folder(void **state) {
+  (void)state;
+  struct driver fresh;
+  struct client c;
+  char dir[512], file[600], got[256], out[1024];
+  snprintf(dir, sizeof dir, "%s/new/state", state_dir);
+  char *argv[] = {(char *)driver_exe, "--state-dir", dir, NULL};
+  assert_int_equal(driver_start(&fresh, argv), 0);
+  assert_int_equal(client_open(&c, fresh.port), 0);
+  lo_message r = ask_on(&c, "/hushd/profile/save", msg_s("first"), got);
+  assert_string_equal(got, "/hushd/profile/save");
+  lo_message_free(r);
+  snprintf(file, sizeof file, "%s/first.profile", dir);
+  assert_int_equal(access(file, R_OK), 0);
+  client_close(&c);
+  assert_int_equal(driver_stop(&fresh, out, sizeof out), 0);
+}
+
 static void test_config_save_writes_through_the_daemon(void **state) {
   (void)state;
   char got[256], file[512], line[128];
@@ -653,6 +671,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_subscribers_are_told_of_changes_made_by_others),
       cmocka_unit_test(test_learn_replies_learned_when_done),
       cmocka_unit_test(test_profile_save_and_load_round_trip_in_the_state_folder),
+      cmocka_unit_test(test_profile_save_creates_a_missing_state_folder),
       cmocka_unit_test(test_config_save_writes_through_the_daemon),
       cmocka_unit_test(test_without_config_or_audio_the_requests_fail_cleanly),
       cmocka_unit_test(test_a_port_in_use_is_a_start_up_error_naming_the_port),
