@@ -114,7 +114,7 @@ int settings_assign(struct settings *s, const char *assignment, char *err, size_
 enum {
   OPT_LEARN = 256, OPT_PROFILE, OPT_SAVE_PROFILE, OPT_SPECTROGRAM, OPT_WISDOM,
   OPT_IN_DEV, OPT_OUT_DEV, OPT_RATE, OPT_FRAMES, OPT_CHANNELS, OPT_LIST,
-  OPT_OSC_BIND, OPT_OSC_PORT, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG
+  OPT_OSC_BIND, OPT_OSC_PORT, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG, OPT_DEMO
 };
 
 static const struct option long_opts[] = {
@@ -127,6 +127,7 @@ static const struct option long_opts[] = {
     {"save-profile", required_argument, 0, OPT_SAVE_PROFILE},
     {"spectrogram", required_argument, 0, OPT_SPECTROGRAM},
     {"wisdom", required_argument, 0, OPT_WISDOM},
+    {"demo", required_argument, 0, OPT_DEMO},
     {"input-device", required_argument, 0, OPT_IN_DEV},
     {"output-device", required_argument, 0, OPT_OUT_DEV},
     {"rate", required_argument, 0, OPT_RATE},
@@ -182,6 +183,7 @@ int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, ch
       case OPT_SAVE_PROFILE: s->save_profile = optarg; break;
       case OPT_SPECTROGRAM: s->spectrogram = optarg; break;
       case OPT_WISDOM: s->wisdom = optarg; break;
+      case OPT_DEMO: s->demo_dir = optarg; break;
       case OPT_LEARN:
       case OPT_PROFILE:
       case OPT_IN_DEV:
@@ -247,6 +249,7 @@ void settings_print_help(FILE *out, const char *prog) {
           "      --profile FILE       use a saved noise profile\n"
           "      --save-profile FILE  save the noise profile at the end\n"
           "      --wisdom FILE        FFTW wisdom file (plans with FFTW_MEASURE, saved back)\n"
+          "      --demo DIR           make a noisy speech sample in DIR and denoise it\n"
           "\n"
           "Live mode:\n"
           "      --list-devices       list audio devices and exit\n"

@@ -58,6 +58,7 @@ struct settings {
   const char *profile, *save_profile; /* noise profile files */
   float learn_s;                    /* learn the noise from the first seconds; 0 = off */
   const char *wisdom;               /* FFTW wisdom file; NULL = FFTW_ESTIMATE */
+  const char *demo_dir;             /* --demo: make and denoise a sample into this folder */
 
   /* live mode */
   const char *input_device, *output_device; /* NULL = default; name substring or index */

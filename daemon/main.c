@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "configfile.h"
+#include "demo.h"
 #include "offline.h"
 #include "settings.h"
 
@@ -20,11 +21,12 @@ int main(int argc, char **argv) {
   if (s.print_config) {
     configfile_print(stdout, &s);
     rc = 0;
-  } else if (s.input) {
-    rc = offline_run(&s, err, sizeof err);
+  } else if (s.input || s.demo_dir) {
+    rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
     if (rc) fprintf(stderr, "hushd: %s\n", err);
   } else {
-    fprintf(stderr, "hushd: live mode is not built yet; use --input IN --output OUT\n");
+    fprintf(stderr, "hushd: no audio device: live mode is not built yet; try scripts/run --demo, "
+                    "hushd --list-devices or hushd --input IN --output OUT\n");
   }
   configfile_destroy(file);
   return rc;
