@@ -44,7 +44,8 @@ static int setup(void **state) {
   char err[1024];
   if (configfile_build(&f->s, &file, 5, f->argv, stdout, err, sizeof err)) return -1;
   f->r = runconfig_create(&f->s, file, 5, f->argv);
-  f->e = engine_create(&f->s.params, f->s.rate_hz, f->s.channels, 0, err, sizeof err);
+  f->e = engine_create(&f->s.params, f->s.rate_hz, f->s.channels, ENGINE_PLAN_ESTIMATE, err,
+                        sizeof err);
   runconfig_attach(f->r, f->e);
   *state = f;
   return f->r && f->e ? 0 : -1;
