@@ -198,3 +198,12 @@ int noise_profile_load(struct noise *n, int rate, int fft, const char *text, cha
   n->epoch++;
   return 0;
 }
+
+void noise_set_model(struct noise *n, const float *mean_power, const float *std_db) {
+  memcpy(n->mean_power, mean_power, n->bins * sizeof(float));
+  memcpy(n->lambda, mean_power, n->bins * sizeof(float));
+  memcpy(n->std_db, std_db, n->bins * sizeof(float));
+  n->mean_offset = 1.f;
+  n->frames_seen = 1;
+  n->epoch++;
+}
