@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "ring.h"
 #include "status.h"
+#include "wisdom.h"
 #include "worker.h"
 
 #define TICK_MS 50            /* main loop period: signal response and stall checks */
@@ -275,10 +276,14 @@ int live_run(const struct settings *s) {
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
-  if (!(l.engine = engine_create(&s->params, s->rate_hz, s->channels, 0, err, sizeof err))) {
+  enum engine_plan plan;
+  if (wisdom_load(s->wisdom, &plan, err, sizeof err) ||
+      !(l.engine = engine_create(&s->params, s->rate_hz, s->channels, plan, err, sizeof err))) {
     fprintf(stderr, "hushd: %s\n", err);
     return 2;
   }
+  if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
+    fprintf(stderr, "hushd: %s; running with the plans made now\n", err);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
                              .channels = s->channels, .frames = s->frames,
