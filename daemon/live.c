@@ -16,6 +16,7 @@
 #include "audio.h"
 #include "control.h"
 #include "engine.h"
+#include "log.h"
 #include "ring.h"
 #include "status.h"
 #include "wisdom.h"
@@ -118,15 +119,15 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
                       : t - last_progress > STALL_S ? "no audio callback for 2 s" : NULL;
     if (why) {
       status_break(so);
-      fprintf(stderr, "hushd: lost the audio device (%s); restarting to reopen it\n", why);
+      log_warning("lost the audio device (%s); restarting to reopen it", why);
       return 0;
     }
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
-      fprintf(stderr, "hushd: the device calls back with %lu frames, not --frames %d: the "
-                      "latency stated is off and underruns are likely; use --frames %lu\n",
-              cf, l->s->frames, cf);
+      log_warning("the device calls back with %lu frames, not --frames %d: the latency "
+                  "stated is off and underruns are likely; use --frames %lu",
+                  cf, l->s->frames, cf);
     }
     if (t - last_update >= 1.0) {
       last_update = t;
@@ -183,7 +184,7 @@ static _Noreturn void restart_in_place(struct live *l) {
   fflush(NULL);
   if (len) execv("/proc/self/exe", argv);
   /* the dead stream cannot be closed: leave, and let the service manager restart us */
-  fprintf(stderr, "hushd: cannot restart in place: %s\n", len ? strerror(errno) : "no argv");
+  log_error("cannot restart in place: %s", len ? strerror(errno) : "no argv");
   _exit(1);
 }
 
@@ -232,39 +233,40 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
     goto fail;
   static int rt_told;
   if (rt_refused && !rt_told++)
-    fprintf(stderr, "hushd: real-time priority for the DSP thread refused (%s); running "
-                    "without it\n", strerror(rt_refused));
+    log_warning("real-time priority for the DSP thread refused (%s); running without it",
+                strerror(rt_refused));
   if (audio_start(l->audio, err, sizeof err)) goto fail;
   l->last_error[0] = 0;
   l->hushd_latency_frames = info->prefill_frames + engine_hop_latency_frames(l->engine);
   double rate = l->s->rate_hz;
-  fprintf(stderr,
-          "hushd: %s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback\n"
-          "hushd: latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + "
-          "device %.1f ms; fft %d, hop %d\n",
-          info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
-          info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
-          cfg->frames, 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
-          l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
-          info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
-          engine_hop_size(l->engine));
+  log_notice("%s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback",
+             info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
+             info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
+             cfg->frames);
+  log_notice("latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + device "
+             "%.1f ms; fft %d, hop %d",
+             1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
+             l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
+             info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
+             engine_hop_size(l->engine));
   return 0;
 fail:
   close_stream(l);
   if (bad_name && first) {
-    fprintf(stderr, "hushd: %s\n", err);
+    log_error("%s", err);
     return 2;
   }
-  if (strcmp(err, l->last_error)) fprintf(stderr, "hushd: %s; retrying\n", err);
+  if (strcmp(err, l->last_error)) log_warning("%s; retrying", err);
   snprintf(l->last_error, sizeof l->last_error, "%s", err);
   return 1;
 }
 
 int live_run(const struct settings *s) {
   char err[1024];
+  log_init(s->verbose, s->quiet);
   if (s->list_devices) {
     if (audio_init("hushd", err, sizeof err)) {
-      fprintf(stderr, "hushd: %s\n", err);
+      log_error("%s", err);
       return 1;
     }
     audio_list_devices(stdout);
@@ -279,11 +281,11 @@ int live_run(const struct settings *s) {
   enum engine_plan plan;
   if (wisdom_load(s->wisdom, &plan, err, sizeof err) ||
       !(l.engine = engine_create(&s->params, s->rate_hz, s->channels, plan, err, sizeof err))) {
-    fprintf(stderr, "hushd: %s\n", err);
+    log_error("%s", err);
     return 2;
   }
   if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
-    fprintf(stderr, "hushd: %s; running with the plans made now\n", err);
+    log_warning("%s; running with the plans made now", err);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
                              .channels = s->channels, .frames = s->frames,
@@ -294,7 +296,7 @@ int live_run(const struct settings *s) {
   sem_init(&l.wake, 0, 0);
   int rc = 1;
   if (!l.in || !l.out) {
-    fprintf(stderr, "hushd: out of memory\n");
+    log_error("out of memory");
     goto done;
   }
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
@@ -303,7 +305,7 @@ int live_run(const struct settings *s) {
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
   if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-    fprintf(stderr, "hushd: cannot lock memory (%s); running without it\n", strerror(errno));
+    log_warning("cannot lock memory (%s); running without it", strerror(errno));
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
@@ -340,10 +342,10 @@ int live_run(const struct settings *s) {
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
-  fprintf(stderr, "hushd: stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns "
-                  "%llu, frames dropped %llu, repeated %llu\n",
-          stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
-          st.underruns, l.past.dropped, l.past.repeated);
+  log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
+             "frames dropped %llu, repeated %llu",
+             stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
+             st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
   ring_destroy(l.in);
