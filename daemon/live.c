@@ -17,6 +17,8 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
+#include "osc.h"
 #include "ring.h"
 #include "status.h"
 #include "wisdom.h"
@@ -45,6 +47,9 @@ struct live {
   size_t hushd_latency_frames;
   double started_s;
   char last_error[1024]; /* said once while it repeats */
+  struct osc *osc;       /* NULL with --no-osc */
+  struct notify *notify; /* systemd; does nothing outside a service */
+  unsigned long long attempts; /* opens tried: the watchdog's progress while waiting */
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -129,14 +134,19 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
                   "stated is off and underruns are likely; use --frames %lu",
                   cf, l->s->frames, cf);
     }
+    struct engine_meters m;
+    engine_meters(l->engine, &m);
+    notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, info->device_latency_ms);
-      if (!l->s->quiet) {
-        struct hushd_status st;
-        get_status(l, &st);
-        status_show(so, &st, l->callback_load, t);
-      }
+      struct hushd_status st;
+      get_status(l, &st);
+      char line[160];
+      snprintf(line, sizeof line, "latency %.1f ms, xruns %llu, overruns %llu, underruns %llu",
+               st.latency_ms, st.xruns, st.overruns, st.underruns);
+      notify_status(l->notify, line);
+      if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
   return 1;
@@ -181,6 +191,7 @@ static _Noreturn void restart_in_place(struct live *l) {
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   sigprocmask(SIG_BLOCK, &block, NULL);
+  osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
   if (len) execv("/proc/self/exe", argv);
   /* the dead stream cannot be closed: leave, and let the service manager restart us */
@@ -261,6 +272,17 @@ fail:
   return 1;
 }
 
+/* The folder for named noise profiles: systemd's StateDirectory=, else the XDG one. */
+static const char *state_dir(char *buf, size_t len) {
+  const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (sd && *sd) snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd); /* first of a list */
+  else if (xdg && *xdg) snprintf(buf, len, "%s/hushd", xdg);
+  else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
+  else return NULL;
+  return buf;
+}
+
 int live_run(const struct settings *s) {
   char err[1024];
   log_init(s->verbose, s->quiet);
@@ -295,12 +317,15 @@ int live_run(const struct settings *s) {
   l.out = ring_create(ring_frames, s->channels);
   sem_init(&l.wake, 0, 0);
   int rc = 1;
-  if (!l.in || !l.out) {
+  l.notify = notify_create();
+  if (!l.in || !l.out || !l.notify) {
     log_error("out of memory");
     goto done;
   }
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
-  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l};
+  char state[1024];
+  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
+                        .state_dir = state_dir(state, sizeof state)};
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -317,6 +342,15 @@ int live_run(const struct settings *s) {
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
+  if (s->osc_enabled) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+      log_error("%s", err);
+      rc = 2;
+      goto done;
+    }
+    log_notice("OSC control on %s:%d", s->osc_bind, osc_port(l.osc));
+  }
+
   struct status_out so;
   status_init(&so, stderr);
   long backoff_ms = BACKOFF_MIN_MS;
@@ -330,13 +364,19 @@ int live_run(const struct settings *s) {
     if (r == 0) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
+      notify_ready(l.notify);
       if (run_stream(&l, &info, &so)) break;
       restart_in_place(&l);
     }
-    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS)
+    notify_status(l.notify, "waiting for the audio device");
+    l.attempts++;
+    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS) {
+      notify_watchdog(l.notify, l.attempts, now_s()); /* alive while waiting */
       sleep_ms(TICK_MS);
+    }
     backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
   }
+  notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
   update_status(&l, 0);
   struct hushd_status st;
@@ -348,6 +388,8 @@ int live_run(const struct settings *s) {
              st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
+  osc_destroy(l.osc);
+  notify_destroy(l.notify);
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);

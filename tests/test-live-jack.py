@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The live daemon on a real (virtual) audio device, no mocks.
 
-    test-live-jack.py HUSHD JACK_LOOP ALLOC_COUNT_SO TEST
+    test-live-jack.py HUSHD JACK_LOOP ALLOC_COUNT_SO HUSHCTL TEST
 
 Each TEST starts its own private JACK dummy server (tests/jackenv.py), runs the real hushd
 binary on it through PortAudio's JACK host API (device "system"; PortAudio names the
@@ -21,6 +21,9 @@ Tests:
               within 1 s.
   no-alloc    zero allocations on the audio callback's and the worker's threads after
               start-up while sound flows (alloc-count.so preloaded).
+  osc         hushctl reaches the live daemon: a parameter set over OSC is in effect,
+              the status carries the stated latency, and the parameter survives the
+              restart in place after the JACK server was killed.
   devices     --list-devices shows the JACK device; a device name that matches nothing,
               or an index out of range, is exit status 2 with a message listing the
               candidates.
@@ -28,6 +31,7 @@ Tests:
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +43,7 @@ import soundfile as sf
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
 
-HUSHD, JACK_LOOP, ALLOC_SO, TEST = sys.argv[1:5]
+HUSHD, JACK_LOOP, ALLOC_SO, HUSHCTL, TEST = sys.argv[1:6]
 RATE, PERIOD = 48000, 256
 DEV = ["--input-device", "system", "--output-device", "system", "--frames", str(PERIOD)]
 failures = []
@@ -73,7 +77,7 @@ def noisy_speechlike(seconds, seed=7):
 class Hushd:
     """hushd in live mode on the JACK server; stderr goes to a file we can poll."""
 
-    def __init__(self, jack, args=(), env_extra=None):
+    def __init__(self, jack, args=("--no-osc",), env_extra=None):
         self.log = tempfile.NamedTemporaryFile("w+", prefix="hushd-live-", suffix=".log")
         env = jack.env()
         env.update(env_extra or {})
@@ -104,6 +108,10 @@ class Hushd:
             self.proc.kill()
             rc = self.proc.wait()
         return rc, time.monotonic() - t0
+
+    def osc_port(self):
+        m = re.search(r"OSC control on [\d.]+:(\d+)", self.text())
+        return m.group(1) if m else None
 
     def latency_frames(self):
         m = re.search(r"(\d+) frames in hushd", self.text())
@@ -223,7 +231,8 @@ def test_reconnect(tmp):
 
 def test_no_alloc(tmp):
     with JackServer(RATE, PERIOD) as jack:
-        h = Hushd(jack, env_extra={"LD_PRELOAD": ALLOC_SO})
+        h = Hushd(jack, env_extra={"LD_PRELOAD": ALLOC_SO})  # without OSC: its thread is
+        # not an audio thread, but keep the count to the callback and the worker
         check(h.wait_for(r"frames in hushd", 10), "hushd starts with alloc-count preloaded")
         loop(jack, tmp, noisy_speechlike(4.0), 0.5)
         h.proc.send_signal(signal.SIGUSR2)
@@ -234,6 +243,46 @@ def test_no_alloc(tmp):
         check(threads == 2, f"watched threads: {threads} (audio callback and DSP worker)")
         check(allocs == 0, f"allocations on them after start-up: {allocs}")
         check(rc == 0, f"exit status {rc}")
+
+
+def hushctl(port, *args):
+    r = subprocess.run([HUSHCTL, "--port", port, *args], capture_output=True, text=True,
+                       timeout=10)
+    return r.returncode, r.stdout.strip() + r.stderr.strip()
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_osc(tmp):
+    jack = JackServer(RATE, PERIOD).start()
+    try:
+        h = Hushd(jack, ["--osc-port", str(free_udp_port())])
+        check(h.wait_for(r"frames in hushd", 10) and h.osc_port() is not None,
+              "hushd starts with OSC control on a free port")
+        port = h.osc_port()
+        rc, out = hushctl(port, "set", "threshold", "2.5")
+        check(rc == 0 and "2.5" in out, f"hushctl set threshold 2.5: {rc} {out!r}")
+        time.sleep(1.2)  # the status is refreshed every second
+        rc, out = hushctl(port, "status")
+        stated = re.search(r"latency ([\d.]+) ms: \d+ frames", h.text()).group(1)
+        check(rc == 0 and re.search(rf"latency\D*{re.escape(stated)}", out) is not None,
+              f"hushctl status shows the stated latency {stated} ms: {out!r}")
+        jack.stop(signal.SIGKILL)
+        check(h.wait_for(r"lost the audio device", 5), "the server's death is reported")
+        jack.start()
+        check(h.wait_for(r"frames in hushd", 15, count=2), "hushd reconnects")
+        check(h.wait_for(r"OSC control on", 5, count=2), "OSC is back after the restart")
+        rc, out = hushctl(h.osc_port(), "get", "threshold")
+        check(rc == 0 and out.split()[-1] in ("2.5", "2.50", "2.500"),
+              f"threshold after the restart in place: {out!r} (want 2.5)")
+        rc, took = h.stop()
+        check(rc == 0 and took < 1.0, f"SIGTERM: exit {rc} after {took:.2f} s")
+    finally:
+        jack.stop()
 
 
 def test_devices(tmp):
@@ -259,7 +308,8 @@ def test_devices(tmp):
 
 
 TESTS = {"audio-path": test_audio_path, "signals": test_signals,
-         "reconnect": test_reconnect, "no-alloc": test_no_alloc, "devices": test_devices}
+         "reconnect": test_reconnect, "no-alloc": test_no_alloc, "osc": test_osc,
+         "devices": test_devices}
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda s, f: sys.exit(1))  # meson timeout: clean up
