@@ -32,12 +32,16 @@
 #define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
 #define MAX_ARGS 256
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig) {
+  if (sig == SIGHUP) reload_signal = 1;
+  else stop_signal = sig;
+}
 
 struct live {
   const struct settings *s;
+  struct runconfig *run;
   struct engine *engine;
   struct ring *in, *out;
   sem_t wake;
@@ -106,8 +110,24 @@ static void update_status(struct live *l, double device_latency_ms) {
   pthread_mutex_unlock(&l->lock);
 }
 
-/* Runs one opened stream until a signal (returns 1) or until it is lost (returns 0). */
-static int run_stream(struct live *l, const struct audio_info *info, struct status_out *so) {
+/* SIGHUP: re-reads the configuration. Returns 1 when the stream must be reopened. */
+static int reload(struct live *l) {
+  char what[512], err[1024];
+  reload_signal = 0;
+  notify_reloading(l->notify);
+  int r = runconfig_reload(l->run, what, sizeof what, err, sizeof err);
+  if (r < 0) log_error("reload: %s; nothing changed", err);
+  else log_notice("reloaded: %s%s", what, r ? "; reopening the stream for it" : "");
+  notify_ready(l->notify);
+  return r > 0;
+}
+
+enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_RELOAD };
+
+/* Runs one opened stream until a signal, until it is lost, or until a reload needs a
+ * new stream. */
+static enum stream_end run_stream(struct live *l, const struct audio_info *info,
+                                  struct status_out *so) {
   double last_update = 0, last_progress = now_s();
   unsigned long long callbacks = 0;
   int size_told = 0;
@@ -125,8 +145,9 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
     if (why) {
       status_break(so);
       log_warning("lost the audio device (%s); restarting to reopen it", why);
-      return 0;
+      return STREAM_LOST;
     }
+    if (reload_signal && reload(l)) return STREAM_RELOAD;
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
@@ -149,7 +170,7 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
       if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
-  return 1;
+  return STREAM_STOP;
 }
 
 /* PortAudio 19.6 cannot let go of a stream whose JACK server died: closing it waits ten
@@ -159,7 +180,8 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
  * ones), and the counts and uptime in RESUME_ENV, so the new process reports totals and
  * waits for the device instead of failing on a device name that is missing for now.
  * SIGINT/SIGTERM stay blocked across exec and are taken by the new process's handlers.
- * Does not return. */
+ * Also used when a reload changed what needs a new stream and engine (after closing
+ * the stream). Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
   static char cmdline[16384], sets[HP_COUNT][96];
   char *argv[MAX_ARGS + 2 * HP_COUNT + 1];
@@ -179,12 +201,14 @@ static _Noreturn void restart_in_place(struct live *l) {
   }
   argv[argc] = NULL;
   struct audio_counts c = l->past, now;
-  audio_counts(l->audio, &now);
-  add_counts(&c, &now);
+  if (l->audio) {
+    audio_counts(l->audio, &now);
+    add_counts(&c, &now);
+    c.overruns += worker_overruns(l->worker);
+  }
   char resume[160];
-  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns,
-           c.overruns + worker_overruns(l->worker), c.underruns, c.dropped, c.repeated,
-           now_s() - l->started_s);
+  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns, c.overruns,
+           c.underruns, c.dropped, c.repeated, now_s() - l->started_s);
   setenv(RESUME_ENV, resume, 1);
   sigset_t block;
   sigemptyset(&block);
@@ -283,7 +307,7 @@ static const char *state_dir(char *buf, size_t len) {
   return buf;
 }
 
-int live_run(const struct settings *s) {
+int live_run(struct settings *s, struct runconfig *run) {
   char err[1024];
   log_init(s->verbose, s->quiet);
   if (s->list_devices) {
@@ -296,7 +320,7 @@ int live_run(const struct settings *s) {
     return 0;
   }
 
-  struct live l = {.s = s};
+  struct live l = {.s = s, .run = run};
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
@@ -325,7 +349,9 @@ int live_run(const struct settings *s) {
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
   char state[1024];
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
-                        .state_dir = state_dir(state, sizeof state)};
+                        .state_dir = state_dir(state, sizeof state),
+                        .save_config = runconfig_save, .config_ctx = run};
+  runconfig_attach(run, l.engine);
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -336,6 +362,7 @@ int live_run(const struct settings *s) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   sigset_t stop_signals; /* blocked when we were restarted in place: take them now */
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -365,7 +392,9 @@ int live_run(const struct settings *s) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
       notify_ready(l.notify);
-      if (run_stream(&l, &info, &so)) break;
+      enum stream_end end = run_stream(&l, &info, &so);
+      if (end == STREAM_STOP) break;
+      if (end == STREAM_RELOAD) close_stream(&l); /* alive: close it properly */
       restart_in_place(&l);
     }
     notify_status(l.notify, "waiting for the audio device");
@@ -378,6 +407,7 @@ int live_run(const struct settings *s) {
   }
   notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
+  runconfig_attach(run, NULL);
   update_status(&l, 0);
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);
