@@ -29,8 +29,8 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 4000
 #define RT_PRIORITY 70        /* below JACK's default 95 and PipeWire's 88, above 0 */
-#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
-#define MAX_ARGS 256
+#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process: */
+#define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* counts, and the live parameters */
 
 static volatile sig_atomic_t stop_signal, reload_signal;
 
@@ -176,30 +176,31 @@ static enum stream_end run_stream(struct live *l, const struct audio_info *info,
 /* PortAudio 19.6 cannot let go of a stream whose JACK server died: closing it waits ten
  * minutes for the dead server and Pa_Terminate then asserts, and without Pa_Terminate it
  * cannot find the server again. So after a loss hushd starts itself again in place: the
- * same arguments, the live parameters as they are now (as --set, which win over earlier
- * ones), and the counts and uptime in RESUME_ENV, so the new process reports totals and
- * waits for the device instead of failing on a device name that is missing for now.
- * SIGINT/SIGTERM stay blocked across exec and are taken by the new process's handlers.
- * Also used when a reload changed what needs a new stream and engine (after closing
- * the stream). Does not return. */
+ * same arguments, with the counts and uptime in RESUME_ENV and the live parameters as
+ * they are now in RESUME_PARAMS_ENV (they win over the file, as OSC changes do until a
+ * reload), so the new process reports totals, keeps its settings, and waits for the
+ * device instead of failing on a device name that is missing for now. SIGINT/SIGTERM
+ * stay blocked across exec and are taken by the new process's handlers. Also used when
+ * a reload changed what needs a new stream and engine (after closing the stream).
+ * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
-  static char cmdline[16384], sets[HP_COUNT][96];
-  char *argv[MAX_ARGS + 2 * HP_COUNT + 1];
+  static char cmdline[65536], params[HP_COUNT * 64];
+  char *argv[1024];
   int argc = 0, fd = open("/proc/self/cmdline", O_RDONLY);
   ssize_t len = fd < 0 ? -1 : read(fd, cmdline, sizeof cmdline - 1);
   if (fd >= 0) close(fd);
   if (len <= 0 || (size_t)len == sizeof cmdline - 1) len = 0;
-  for (char *p = cmdline; p < cmdline + len && argc < MAX_ARGS; p += strlen(p) + 1)
+  for (char *p = cmdline; p < cmdline + len && argc < 1023; p += strlen(p) + 1)
     argv[argc++] = p;
-  for (int id = 0; id < HP_COUNT; id++) {
+  argv[argc] = NULL;
+  size_t used = 0;
+  for (int id = 0; id < HP_COUNT && used < sizeof params; id++) {
     if (!hp_info(id)->live) continue;
     char value[48];
     hp_format(id, engine_get_param(l->engine, id), value, sizeof value);
-    snprintf(sets[id], sizeof sets[id], "%s=%s", hp_info(id)->name, value);
-    argv[argc++] = "--set";
-    argv[argc++] = sets[id];
+    used += (size_t)snprintf(params + used, sizeof params - used, "%s%s=%s", used ? " " : "",
+                             hp_info(id)->name, value);
   }
-  argv[argc] = NULL;
   struct audio_counts c = l->past, now;
   if (l->audio) {
     audio_counts(l->audio, &now);
@@ -210,6 +211,7 @@ static _Noreturn void restart_in_place(struct live *l) {
   snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns, c.overruns,
            c.underruns, c.dropped, c.repeated, now_s() - l->started_s);
   setenv(RESUME_ENV, resume, 1);
+  setenv(RESUME_PARAMS_ENV, params, 1);
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
@@ -223,7 +225,8 @@ static _Noreturn void restart_in_place(struct live *l) {
   _exit(1);
 }
 
-/* Takes over what restart_in_place carried; returns 1 when this run is such a restart. */
+/* Takes over the counts restart_in_place carried; returns 1 when this run is such a
+ * restart. */
 static int resume(struct live *l) {
   const char *r = getenv(RESUME_ENV);
   double uptime_s = 0;
@@ -233,6 +236,20 @@ static int resume(struct live *l) {
   l->started_s -= uptime_s;
   unsetenv(RESUME_ENV);
   return 1;
+}
+
+/* Sets the live parameters restart_in_place carried on the new engine. */
+static void resume_params(struct engine *e) {
+  const char *r = getenv(RESUME_PARAMS_ENV);
+  char name[64], text[48], err[256];
+  for (int n = 0; r && sscanf(r, " %63[^=]=%47s%n", name, text, &n) == 2; r += n) {
+    float v;
+    int id = hp_find(name);
+    if (id < 0 || hp_parse(id, text, &v, err, sizeof err) ||
+        engine_set_param(e, id, v, err, sizeof err))
+      log_warning("restart: %s=%s not kept: %s", name, text, id < 0 ? "unknown" : err);
+  }
+  unsetenv(RESUME_PARAMS_ENV);
 }
 
 static void close_stream(struct live *l) {
@@ -332,6 +349,7 @@ int live_run(struct settings *s, struct runconfig *run) {
   }
   if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
     log_warning("%s; running with the plans made now", err);
+  if (!first) resume_params(l.engine);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
                              .channels = s->channels, .frames = s->frames,
