@@ -16,7 +16,10 @@
 #include "audio.h"
 #include "control.h"
 #include "engine.h"
+#include "log.h"
+#include "notify.h"
 #include "ring.h"
+#include "runconfig.h"
 #include "status.h"
 #include "worker.h"
 
@@ -28,9 +31,10 @@
 #define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
 #define MAX_ARGS 256
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_signal(int sig) { stop_signal = sig; }
+static void on_reload(int sig) { reload_signal = sig; }
 
 struct live {
   const struct settings *s;
@@ -43,6 +47,10 @@ struct live {
   size_t hushd_latency_frames;
   double started_s;
   char last_error[1024]; /* said once while it repeats */
+  struct runconfig *config;
+  struct notify *notify;
+  int ready_due;            /* READY=1 goes out at the first hop the worker finishes */
+  unsigned long long idle;  /* ticks without a stream: progress for the watchdog */
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -99,7 +107,40 @@ static void update_status(struct live *l, double device_latency_ms) {
   pthread_mutex_unlock(&l->lock);
 }
 
-/* Runs one opened stream until a signal (returns 1) or until it is lost (returns 0). */
+/* systemd's view: READY=1 once hops flow, WATCHDOG=1 while they keep flowing. */
+static void tell_systemd(struct live *l, double t) {
+  struct engine_meters m;
+  engine_meters(l->engine, &m);
+  if (l->ready_due && m.hops > 0) {
+    notify_ready(l->notify);
+    l->ready_due = 0;
+  }
+  notify_watchdog(l->notify, m.hops + l->idle, t);
+}
+
+/* SIGHUP: re-reads the configuration. Returns 1 when the stream must be reopened. */
+static int reload(struct live *l) {
+  char what[1024], err[1024];
+  reload_signal = 0;
+  notify_reloading(l->notify);
+  int r = runconfig_reload(l->config, what, sizeof what, err, sizeof err);
+  if (r < 0) {
+    log_error("reload: %s; keeping the settings", err);
+    notify_ready(l->notify);
+    return 0;
+  }
+  const char *from = runconfig_path(l->config);
+  log_notice("reloaded %s: %s%s", *from ? from : "the command line", what,
+             r ? "; restarting the audio stream" : "");
+  if (r)
+    l->ready_due = 1; /* once the new stream flows */
+  else
+    notify_ready(l->notify);
+  return r;
+}
+
+/* Runs one opened stream until a signal (returns 1), until it is lost (returns 0), or
+ * until a reload needs a new stream (returns 2). */
 static int run_stream(struct live *l, const struct audio_info *info, struct status_out *so) {
   double last_update = 0, last_progress = now_s();
   unsigned long long callbacks = 0;
@@ -108,6 +149,8 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
   while (!stop_signal) {
     sleep_ms(TICK_MS);
     double t = now_s();
+    tell_systemd(l, t);
+    if (reload_signal && reload(l)) return 2;
     unsigned long long n = audio_callbacks(l->audio);
     if (n != callbacks) {
       callbacks = n;
@@ -117,24 +160,26 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
                       : t - last_progress > STALL_S ? "no audio callback for 2 s" : NULL;
     if (why) {
       status_break(so);
-      fprintf(stderr, "hushd: lost the audio device (%s); restarting to reopen it\n", why);
+      log_warning("lost the audio device (%s); restarting to reopen it", why);
       return 0;
     }
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
-      fprintf(stderr, "hushd: the device calls back with %lu frames, not --frames %d: the "
-                      "latency stated is off and underruns are likely; use --frames %lu\n",
-              cf, l->s->frames, cf);
+      log_warning("the device calls back with %lu frames, not --frames %d: the latency "
+                  "stated is off and underruns are likely; use --frames %lu",
+                  cf, l->s->frames, cf);
     }
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, info->device_latency_ms);
-      if (!l->s->quiet) {
-        struct hushd_status st;
-        get_status(l, &st);
-        status_show(so, &st, l->callback_load, t);
-      }
+      struct hushd_status st;
+      get_status(l, &st);
+      if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
+      char line[160];
+      snprintf(line, sizeof line, "latency %.1f ms, xruns %llu, overruns %llu, underruns %llu",
+               st.latency_ms, st.xruns, st.overruns, st.underruns);
+      notify_status(l->notify, line);
     }
   }
   return 1;
@@ -178,11 +223,12 @@ static _Noreturn void restart_in_place(struct live *l) {
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
   sigprocmask(SIG_BLOCK, &block, NULL);
   fflush(NULL);
   if (len) execv("/proc/self/exe", argv);
   /* the dead stream cannot be closed: leave, and let the service manager restart us */
-  fprintf(stderr, "hushd: cannot restart in place: %s\n", len ? strerror(errno) : "no argv");
+  log_error("cannot restart in place: %s", len ? strerror(errno) : "no argv");
   _exit(1);
 }
 
@@ -231,38 +277,78 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
     goto fail;
   static int rt_told;
   if (rt_refused && !rt_told++)
-    fprintf(stderr, "hushd: real-time priority for the DSP thread refused (%s); running "
-                    "without it\n", strerror(rt_refused));
+    log_warning("real-time priority for the DSP thread refused (%s); running without it",
+                strerror(rt_refused));
   if (audio_start(l->audio, err, sizeof err)) goto fail;
   l->last_error[0] = 0;
   l->hushd_latency_frames = info->prefill_frames + engine_hop_latency_frames(l->engine);
   double rate = l->s->rate_hz;
-  fprintf(stderr,
-          "hushd: %s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback\n"
-          "hushd: latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + "
-          "device %.1f ms\n",
-          info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
-          info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
-          cfg->frames, 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
-          l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
-          info->prefill_frames, info->device_latency_ms);
+  log_notice("%s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback",
+             info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
+             info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
+             cfg->frames);
+  log_notice("latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + device "
+             "%.1f ms", 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
+             l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
+             info->prefill_frames, info->device_latency_ms);
   return 0;
 fail:
   close_stream(l);
   if (bad_name && first) {
-    fprintf(stderr, "hushd: %s\n", err);
+    log_error("%s", err);
     return 2;
   }
-  if (strcmp(err, l->last_error)) fprintf(stderr, "hushd: %s; retrying\n", err);
+  if (strcmp(err, l->last_error)) log_warning("%s; retrying", err);
   snprintf(l->last_error, sizeof l->last_error, "%s", err);
   return 1;
 }
 
-int live_run(const struct settings *s) {
+/* The engine and rings for the settings now in l->s: at start, and after a reload that
+ * changed the stream (the old ones are freed once the new ones exist). */
+static int build_engine(struct live *l, struct audio_config *cfg, char *err, size_t errlen) {
+  const struct settings *s = l->s;
+  struct engine *e = engine_create(&s->params, s->rate_hz, s->channels, ENGINE_PLAN_ESTIMATE,
+                                   err, errlen);
+  if (!e) return -1;
+  struct audio_config c = {.input_device = s->input_device,
+                           .output_device = s->output_device, .rate_hz = s->rate_hz,
+                           .channels = s->channels, .frames = s->frames,
+                           .hop_frames = engine_hop_size(e)};
+  size_t ring_frames = audio_ring_frames(&c);
+  struct ring *in = ring_create(ring_frames, s->channels);
+  struct ring *out = ring_create(ring_frames, s->channels);
+  if (!in || !out) {
+    ring_destroy(in);
+    ring_destroy(out);
+    engine_destroy(e);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  ring_destroy(l->in);
+  ring_destroy(l->out);
+  engine_destroy(l->engine);
+  l->engine = e;
+  l->in = in;
+  l->out = out;
+  *cfg = c;
+  runconfig_attach(l->config, e);
+  return 0;
+}
+
+/* After a reload that changed the stream: a new engine for it, or the old one if the new
+ * settings cannot make one (e.g. a hop_size that does not divide the new fft_size). */
+static void rebuild_engine(struct live *l, struct audio_config *cfg, struct control *ctl) {
+  char err[1024];
+  if (build_engine(l, cfg, err, sizeof err))
+    log_error("%s; keeping the previous engine", err);
+  ctl->engine = l->engine;
+}
+
+int live_run(const struct settings *s, struct runconfig *config) {
   char err[1024];
   if (s->list_devices) {
     if (audio_init("hushd", err, sizeof err)) {
-      fprintf(stderr, "hushd: %s\n", err);
+      log_error("%s", err);
       return 1;
     }
     audio_list_devices(stdout);
@@ -270,43 +356,38 @@ int live_run(const struct settings *s) {
     return 0;
   }
 
-  struct live l = {.s = s};
+  struct live l = {.s = s, .config = config, .ready_due = 1};
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
-  if (!(l.engine = engine_create(&s->params, s->rate_hz, s->channels, 0, err, sizeof err))) {
-    fprintf(stderr, "hushd: %s\n", err);
-    return 2;
-  }
-  struct audio_config cfg = {.input_device = s->input_device,
-                             .output_device = s->output_device, .rate_hz = s->rate_hz,
-                             .channels = s->channels, .frames = s->frames,
-                             .hop_frames = engine_hop_size(l.engine)};
-  size_t ring_frames = audio_ring_frames(&cfg);
-  l.in = ring_create(ring_frames, s->channels);
-  l.out = ring_create(ring_frames, s->channels);
   sem_init(&l.wake, 0, 0);
-  int rc = 1;
-  if (!l.in || !l.out) {
-    fprintf(stderr, "hushd: out of memory\n");
+  struct audio_config cfg;
+  int rc = 2;
+  if (!(l.notify = notify_create()) || build_engine(&l, &cfg, err, sizeof err)) {
+    log_error("%s", l.notify ? err : "out of memory");
     goto done;
   }
+  rc = 1;
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
-  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l};
+  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
+                        .save_config = runconfig_save, .config_ctx = config};
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
   if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-    fprintf(stderr, "hushd: cannot lock memory (%s); running without it\n", strerror(errno));
+    log_warning("cannot lock memory (%s); running without it", strerror(errno));
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sa.sa_handler = on_reload;
+  sigaction(SIGHUP, &sa, NULL);
   sigset_t stop_signals; /* blocked when we were restarted in place: take them now */
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
   struct status_out so;
@@ -322,28 +403,38 @@ int live_run(const struct settings *s) {
     if (r == 0) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
-      if (run_stream(&l, &info, &so)) break;
-      restart_in_place(&l);
+      r = run_stream(&l, &info, &so);
+      if (r == 1) break;
+      if (r == 0) restart_in_place(&l);
+      close_stream(&l); /* a reload changed the stream: reopen at once */
+      rebuild_engine(&l, &cfg, &ctl);
+      continue;
     }
-    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS)
+    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS) {
       sleep_ms(TICK_MS);
+      l.idle++; /* waiting for a device is not a stuck worker */
+      tell_systemd(&l, now_s());
+      if (reload_signal && reload(&l)) rebuild_engine(&l, &cfg, &ctl);
+    }
     backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
   }
+  notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
   update_status(&l, 0);
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
-  fprintf(stderr, "hushd: stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns "
-                  "%llu, frames dropped %llu, repeated %llu\n",
-          stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
-          st.underruns, l.past.dropped, l.past.repeated);
+  log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, frames "
+             "dropped %llu, repeated %llu",
+             stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
+             st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);
   engine_destroy(l.engine);
+  notify_destroy(l.notify);
   pthread_mutex_destroy(&l.lock);
   return rc;
 }

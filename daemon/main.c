@@ -5,7 +5,9 @@
 #include "configfile.h"
 #include "demo.h"
 #include "live.h"
+#include "log.h"
 #include "offline.h"
+#include "runconfig.h"
 #include "settings.h"
 
 int main(int argc, char **argv) {
@@ -18,6 +20,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hushd: %s\n", err);
     return 2;
   }
+  log_init(s.verbose, s.quiet);
   int rc = 1;
   if (s.print_config) {
     configfile_print(stdout, &s);
@@ -26,7 +29,10 @@ int main(int argc, char **argv) {
     rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
     if (rc) fprintf(stderr, "hushd: %s\n", err);
   } else {
-    rc = live_run(&s);
+    struct runconfig *config = runconfig_create(&s, file, argc, argv);
+    file = NULL; /* the runconfig owns it now */
+    rc = config ? live_run(&s, config) : 1;
+    runconfig_destroy(config);
   }
   configfile_destroy(file);
   return rc;
