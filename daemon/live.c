@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "log.h"
 #include "notify.h"
+#include "osc.h"
 #include "ring.h"
 #include "runconfig.h"
 #include "status.h"
@@ -49,6 +50,7 @@ struct live {
   char last_error[1024]; /* said once while it repeats */
   struct runconfig *config;
   struct notify *notify;
+  struct osc *osc;          /* NULL when OSC is off */
   int ready_due;            /* READY=1 goes out at the first hop the worker finishes */
   unsigned long long idle;  /* ticks without a stream: progress for the watchdog */
   /* the latest status, for control surfaces on other threads */
@@ -335,13 +337,40 @@ static int build_engine(struct live *l, struct audio_config *cfg, char *err, siz
   return 0;
 }
 
+/* The folder for named noise profiles: systemd's StateDirectory= ($STATE_DIRECTORY, the
+ * first of its list), else $XDG_STATE_HOME/hushd, else ~/.local/state/hushd. */
+static void find_state_dir(char *buf, size_t len) {
+  const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (sd && *sd)
+    snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd);
+  else if (xdg && *xdg == '/')
+    snprintf(buf, len, "%s/hushd", xdg);
+  else if (home && *home)
+    snprintf(buf, len, "%s/.local/state/hushd", home);
+  else
+    *buf = 0;
+}
+
+/* The OSC server on the settings' address (none when --no-osc or enabled = 0). */
+static int start_osc(struct live *l, struct control *ctl, char *err, size_t errlen) {
+  if (!l->s->osc_enabled) return 0;
+  if (!(l->osc = osc_create(l->s->osc_bind, l->s->osc_port, ctl, err, errlen))) return -1;
+  log_notice("OSC control on %s port %d", l->s->osc_bind, osc_port(l->osc));
+  return 0;
+}
+
 /* After a reload that changed the stream: a new engine for it, or the old one if the new
- * settings cannot make one (e.g. a hop_size that does not divide the new fft_size). */
+ * settings cannot make one (e.g. a hop_size that does not divide the new fft_size). OSC
+ * is stopped meanwhile, so that it never holds an engine that is freed. */
 static void rebuild_engine(struct live *l, struct audio_config *cfg, struct control *ctl) {
   char err[1024];
+  osc_destroy(l->osc);
+  l->osc = NULL;
   if (build_engine(l, cfg, err, sizeof err))
     log_error("%s; keeping the previous engine", err);
   ctl->engine = l->engine;
+  if (start_osc(l, ctl, err, sizeof err)) log_error("%s; running without OSC", err);
 }
 
 int live_run(const struct settings *s, struct runconfig *config) {
@@ -369,8 +398,16 @@ int live_run(const struct settings *s, struct runconfig *config) {
   }
   rc = 1;
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
+  char state_dir[4096];
+  find_state_dir(state_dir, sizeof state_dir);
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
+                        .state_dir = *state_dir ? state_dir : NULL,
                         .save_config = runconfig_save, .config_ctx = config};
+  if (start_osc(&l, &ctl, err, sizeof err)) {
+    log_error("%s", err);
+    rc = 2;
+    goto done;
+  }
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -430,6 +467,7 @@ int live_run(const struct settings *s, struct runconfig *config) {
              st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
+  osc_destroy(l.osc);
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);

@@ -3,7 +3,7 @@
 (tests/jackenv.py), with NOTIFY_SOCKET pointing at this test's own AF_UNIX datagram
 socket, as systemd's would.
 
-    test-service.py HUSHD TEST
+    test-service.py HUSHD HUSHCTL TEST
 
 Tests:
   notify  READY=1 arrives after the stream has started; WATCHDOG=1 (WATCHDOG_USEC=0.4 s)
@@ -11,11 +11,14 @@ Tests:
           the DSP worker stalls (HUSHD_TEST_STALL_AFTER_S=3, a test-only switch read by
           the worker at start) the pings stop; SIGTERM sends STOPPING=1 and exits 0.
   reload  SIGHUP with a good file changes a live parameter without a new stream
-          (RELOADING=1, then READY=1); with a bad file hushd logs FILE:LINE, keeps the
-          old value and keeps running (and pinging); an fft_size change reopens the
-          stream with a new engine and READY=1 follows once audio flows again. stderr is
-          made the "journal" (JOURNAL_STREAM = its device:inode), so the lines carry
-          sd-daemon priorities: <3> for the bad file, <5> for the reload.
+          (RELOADING=1, then READY=1; the value read back over OSC with hushctl); with a
+          bad file hushd logs FILE:LINE, keeps the old value and keeps running (and
+          pinging); an fft_size change reopens the stream with a new engine (OSC answers
+          again) and READY=1 follows once audio flows again. `hushctl save` then writes
+          a value set over OSC into the file, keeping its comment (and not the
+          devices and port, which came from the command line). stderr is made the
+          "journal" (JOURNAL_STREAM = its device:inode), so the lines carry sd-daemon
+          priorities: <3> for the bad file, <5> for the reload.
 """
 import os
 import re
@@ -29,7 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
 
-HUSHD, TEST = sys.argv[1:3]
+HUSHD, HUSHCTL, TEST = sys.argv[1:4]
 DEV = ["--input-device", "system", "--output-device", "system", "--frames", "256"]
 failures = []
 
@@ -86,7 +89,7 @@ class Hushd:
         if env.get("JOURNAL_STREAM") == "stderr":
             st = os.fstat(self.log.fileno())
             env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-        self.proc = subprocess.Popen([HUSHD, *DEV, "--no-osc", *args],
+        self.proc = subprocess.Popen([HUSHD, *DEV, *args],
                                      stdout=subprocess.DEVNULL, stderr=self.log, env=env)
 
     def text(self):
@@ -112,7 +115,7 @@ def start(jack, tmp, notify, args=(), **env):
 def test_notify(tmp):
     notify = Notify(tmp)
     with JackServer() as jack:
-        h = start(jack, tmp, notify, HUSHD_TEST_STALL_AFTER_S="3")
+        h = start(jack, tmp, notify, ["--no-osc"], HUSHD_TEST_STALL_AFTER_S="3")
         ready = notify.wait_for("READY=1", 10)
         check(ready is not None, "READY=1 arrives")
         check("frames in hushd" in h.text(),
@@ -141,8 +144,20 @@ def test_notify(tmp):
         check(rc == 0, f"SIGTERM: exit status {rc}")
 
 
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_reload(tmp):
     conf = f"{tmp}/hushd.conf"
+    port = free_udp_port()
+
+    def ctl(*args):
+        r = subprocess.run([HUSHCTL, "--port", str(port), *args], capture_output=True,
+                           text=True, timeout=10)
+        return r.stdout.strip() if r.returncode == 0 else f"exit {r.returncode}: {r.stderr}"
 
     def write(text):
         with open(conf + ".new", "w") as f:
@@ -152,9 +167,11 @@ def test_reload(tmp):
     write("# my settings\n[dsp]\nthreshold = 2\n")
     notify = Notify(tmp)
     with JackServer() as jack:
-        h = start(jack, tmp, notify, ["--config", conf], JOURNAL_STREAM="stderr")
+        h = start(jack, tmp, notify, ["--config", conf, "--osc-port", str(port)],
+                  JOURNAL_STREAM="stderr")
         ready = notify.wait_for("READY=1", 10)
         check(ready is not None, "READY=1 arrives")
+        check(ctl("get", "threshold") == "2", "OSC: threshold is 2 from the file")
 
         def hup(expect_log, timeout_s=5):
             t = time.monotonic()
@@ -171,6 +188,8 @@ def test_reload(tmp):
         notified, logged = hup(f"\n<5>reloaded {conf}: threshold 2 -> 3\n")
         check(notified, "good file: RELOADING=1, then READY=1")
         check(logged, "good file: threshold 2 -> 3, applied live")
+        got = ctl("get", "threshold")
+        check(got == "3", f"good file: OSC reads threshold {got}")
         check(h.text().count("frames in hushd") == 1, "good file: the stream went on")
 
         write("# my settings\n[dsp]\nthreshold = 30\n")
@@ -181,6 +200,8 @@ def test_reload(tmp):
         notify.poll(1.0)
         check(h.proc.poll() is None and len(notify.times("WATCHDOG=1", t, t + 1.0)) >= 3,
               "bad file: hushd keeps running and pinging")
+        got = ctl("get", "threshold")
+        check(got == "3", f"bad file: OSC still reads threshold {got}")
 
         write("# my settings\n[dsp]\nthreshold = 3\nfft_size = 2048\n")
         notified, logged = hup("fft_size 0 -> 2048; restarting the audio stream", 10)
@@ -188,6 +209,17 @@ def test_reload(tmp):
         check(h.text().count("frames in hushd") == 2 and
               re.search(r"engine 1536 \+", h.text()) is not None,
               "fft_size: a new stream with the 2048-point engine (latency 2048 - 512)")
+        got = ctl("get", "fft_size")
+        check(got == "2048", f"fft_size: OSC answers on the new engine: fft_size {got}")
+
+        ctl("set", "wet", "0.5")
+        saved = ctl("save")
+        with open(conf) as f:
+            text = f.read()
+        check(saved.startswith("config saved") and
+              text == "# my settings\n[dsp]\nthreshold = 3\nfft_size = 2048\nwet = 0.5\n",
+              # (devices and port came from the command line: not written)
+              f"hushctl save: {saved!r}; the file is now {text!r}")
         check(h.stop() == 0, "exit status 0")
 
 
