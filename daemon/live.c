@@ -30,6 +30,7 @@
 #define BACKOFF_MAX_MS 4000
 #define RT_PRIORITY 70        /* below JACK's default 95 and PipeWire's 88, above 0 */
 #define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
+#define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* the live parameters, NAME=VALUE ... */
 #define MAX_ARGS 256
 
 static volatile sig_atomic_t stop_signal, reload_signal;
@@ -190,29 +191,32 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
 /* PortAudio 19.6 cannot let go of a stream whose JACK server died: closing it waits ten
  * minutes for the dead server and Pa_Terminate then asserts, and without Pa_Terminate it
  * cannot find the server again. So after a loss hushd starts itself again in place: the
- * same arguments, the live parameters as they are now (as --set, which win over earlier
- * ones), and the counts and uptime in RESUME_ENV, so the new process reports totals and
- * waits for the device instead of failing on a device name that is missing for now.
+ * same arguments, the live parameters as they are now in RESUME_PARAMS_ENV (not as
+ * --set, so that a later SIGHUP can still set them from the file, and the arguments do
+ * not grow with every loss), and the counts and uptime in RESUME_ENV, so the new process
+ * reports totals and waits for the device instead of failing on a device name that is
+ * missing for now.
  * SIGINT/SIGTERM stay blocked across exec and are taken by the new process's handlers.
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
-  static char cmdline[16384], sets[HP_COUNT][96];
-  char *argv[MAX_ARGS + 2 * HP_COUNT + 1];
+  static char cmdline[16384], params[HP_COUNT * 64];
+  char *argv[MAX_ARGS + 1];
   int argc = 0, fd = open("/proc/self/cmdline", O_RDONLY);
   ssize_t len = fd < 0 ? -1 : read(fd, cmdline, sizeof cmdline - 1);
   if (fd >= 0) close(fd);
   if (len <= 0 || (size_t)len == sizeof cmdline - 1) len = 0;
   for (char *p = cmdline; p < cmdline + len && argc < MAX_ARGS; p += strlen(p) + 1)
     argv[argc++] = p;
-  for (int id = 0; id < HP_COUNT; id++) {
+  argv[argc] = NULL;
+  size_t n = 0;
+  for (int id = 0; id < HP_COUNT && n < sizeof params; id++) {
     if (!hp_info(id)->live) continue;
     char value[48];
     hp_format(id, engine_get_param(l->engine, id), value, sizeof value);
-    snprintf(sets[id], sizeof sets[id], "%s=%s", hp_info(id)->name, value);
-    argv[argc++] = "--set";
-    argv[argc++] = sets[id];
+    n += (size_t)snprintf(params + n, sizeof params - n, "%s%s=%s", n ? " " : "",
+                          hp_info(id)->name, value);
   }
-  argv[argc] = NULL;
+  setenv(RESUME_PARAMS_ENV, params, 1);
   struct audio_counts c = l->past, now;
   audio_counts(l->audio, &now);
   add_counts(&c, &now);
@@ -244,6 +248,24 @@ static int resume(struct live *l) {
   l->started_s -= uptime_s;
   unsetenv(RESUME_ENV);
   return 1;
+}
+
+/* Sets the live parameters restart_in_place carried on the new engine. */
+static void resume_params(struct live *l) {
+  const char *carried = getenv(RESUME_PARAMS_ENV);
+  if (!carried) return;
+  char buf[HP_COUNT * 64], err[256];
+  snprintf(buf, sizeof buf, "%s", carried);
+  for (char *save, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    char *eq = strchr(tok, '=');
+    float value;
+    if (!eq) continue;
+    *eq = 0;
+    int id = hp_find(tok);
+    if (id >= 0 && !hp_parse(id, eq + 1, &value, err, sizeof err))
+      engine_set_param(l->engine, id, value, err, sizeof err);
+  }
+  unsetenv(RESUME_PARAMS_ENV);
 }
 
 static void close_stream(struct live *l) {
@@ -396,6 +418,7 @@ int live_run(const struct settings *s, struct runconfig *config) {
     log_error("%s", l.notify ? err : "out of memory");
     goto done;
   }
+  resume_params(&l);
   rc = 1;
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
   char state_dir[4096];

@@ -19,6 +19,9 @@ Tests:
           devices and port, which came from the command line). stderr is made the
           "journal" (JOURNAL_STREAM = its device:inode), so the lines carry sd-daemon
           priorities: <3> for the bad file, <5> for the reload.
+  reconnect  after the JACK server dies and comes back (hushd restarts itself in place to
+          reopen it), a value set over OSC is still in effect, READY=1 comes again, and a
+          SIGHUP still sets the live parameters from the file.
 """
 import os
 import re
@@ -150,19 +153,33 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def test_reload(tmp):
-    conf = f"{tmp}/hushd.conf"
-    port = free_udp_port()
-
+def hushctl(port):
     def ctl(*args):
         r = subprocess.run([HUSHCTL, "--port", str(port), *args], capture_output=True,
                            text=True, timeout=10)
         return r.stdout.strip() if r.returncode == 0 else f"exit {r.returncode}: {r.stderr}"
+    return ctl
 
+
+def writer(conf):
     def write(text):
         with open(conf + ".new", "w") as f:
             f.write(text)
         os.rename(conf + ".new", conf)
+    return write
+
+
+def wait_log(h, text, timeout_s, count=1):
+    end = time.monotonic() + timeout_s
+    while h.text().count(text) < count and time.monotonic() < end:
+        time.sleep(0.05)
+    return h.text().count(text) >= count
+
+
+def test_reload(tmp):
+    conf = f"{tmp}/hushd.conf"
+    port = free_udp_port()
+    ctl, write = hushctl(port), writer(conf)
 
     write("# my settings\n[dsp]\nthreshold = 2\n")
     notify = Notify(tmp)
@@ -223,9 +240,38 @@ def test_reload(tmp):
         check(h.stop() == 0, "exit status 0")
 
 
+def test_reconnect(tmp):
+    conf = f"{tmp}/hushd.conf"
+    port = free_udp_port()
+    ctl, write = hushctl(port), writer(conf)
+    write("[dsp]\nthreshold = 2\n")
+    notify = Notify(tmp)
+    jack = JackServer().start()
+    try:
+        h = start(jack, tmp, notify, ["--config", conf, "--osc-port", str(port)])
+        check(notify.wait_for("READY=1", 10) is not None, "READY=1 arrives")
+        check(ctl("set", "wet", "0.5") == "wet 0.5", "OSC: wet set to 0.5")
+        jack.stop(signal.SIGKILL)
+        lost = time.monotonic()
+        check(wait_log(h, "lost the audio device", 5), "the server's death is reported")
+        jack.start()
+        check(wait_log(h, "frames in hushd", 15, count=2), "hushd reopens the new server")
+        check(notify.wait_for("READY=1", 10, after=lost) is not None, "READY=1 again")
+        got = ctl("get", "wet")
+        check(got == "0.5", f"after the restart in place OSC reads wet {got} (was set to 0.5)")
+        write("[dsp]\nthreshold = 3\nwet = 0.25\n")
+        h.proc.send_signal(signal.SIGHUP)
+        wait_log(h, "reloaded", 5)
+        got = ctl("get", "threshold"), ctl("get", "wet")
+        check(got == ("3", "0.25"), f"SIGHUP after the restart: threshold, wet = {got}")
+        check(h.stop() == 0, "exit status 0")
+    finally:
+        jack.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="hushd-test-service-") as tmp:
-        {"notify": test_notify, "reload": test_reload}[TEST](tmp)
+        {"notify": test_notify, "reload": test_reload, "reconnect": test_reconnect}[TEST](tmp)
     print(f"{len(failures)} failures")
     sys.exit(1 if failures else 0)
 
