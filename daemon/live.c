@@ -19,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "osc.h"
+#include "profile.h"
 #include "ring.h"
 #include "runconfig.h"
 #include "status.h"
@@ -52,6 +53,7 @@ struct live {
   struct runconfig *config;
   struct notify *notify;
   struct osc *osc;          /* NULL when OSC is off */
+  char state_dir[4096];     /* named noise profiles; "" = none */
   int ready_due;            /* READY=1 goes out at the first hop the worker finishes */
   unsigned long long idle;  /* ticks without a stream: progress for the watchdog */
   /* the latest status, for control surfaces on other threads */
@@ -327,6 +329,33 @@ fail:
   return 1;
 }
 
+/* The folder for named noise profiles: systemd's StateDirectory= ($STATE_DIRECTORY, the
+ * first of its list), else $XDG_STATE_HOME/hushd, else ~/.local/state/hushd. */
+static void find_state_dir(char *buf, size_t len) {
+  const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (sd && *sd)
+    snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd);
+  else if (xdg && *xdg == '/')
+    snprintf(buf, len, "%s/hushd", xdg);
+  else if (home && *home)
+    snprintf(buf, len, "%s/.local/state/hushd", home);
+  else
+    *buf = 0;
+}
+
+/* The noise profile of [noise] profile / --profile: a path, or the name of one in the
+ * state folder (NAME.profile, as OSC's /hushd/profile/save writes them). */
+static int load_start_profile(struct live *l, struct engine *e, char *err, size_t errlen) {
+  const char *p = l->s->profile;
+  char named[4200];
+  if (!strchr(p, '/') && access(p, F_OK) && *l->state_dir) {
+    snprintf(named, sizeof named, "%s/%s.profile", l->state_dir, p);
+    p = named;
+  }
+  return profile_load_file(e, p, err, errlen);
+}
+
 /* The engine and rings for the settings now in l->s: at start, and after a reload that
  * changed the stream (the old ones are freed once the new ones exist). */
 static int build_engine(struct live *l, struct audio_config *cfg, char *err, size_t errlen) {
@@ -334,6 +363,11 @@ static int build_engine(struct live *l, struct audio_config *cfg, char *err, siz
   struct engine *e = engine_create(&s->params, s->rate_hz, s->channels, ENGINE_PLAN_ESTIMATE,
                                    err, errlen);
   if (!e) return -1;
+  if (s->profile && load_start_profile(l, e, err, errlen)) {
+    engine_destroy(e);
+    return -1;
+  }
+  if (s->learn_s > 0) engine_learn(e, s->learn_s);
   struct audio_config c = {.input_device = s->input_device,
                            .output_device = s->output_device, .rate_hz = s->rate_hz,
                            .channels = s->channels, .frames = s->frames,
@@ -357,21 +391,6 @@ static int build_engine(struct live *l, struct audio_config *cfg, char *err, siz
   *cfg = c;
   runconfig_attach(l->config, e);
   return 0;
-}
-
-/* The folder for named noise profiles: systemd's StateDirectory= ($STATE_DIRECTORY, the
- * first of its list), else $XDG_STATE_HOME/hushd, else ~/.local/state/hushd. */
-static void find_state_dir(char *buf, size_t len) {
-  const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
-  const char *home = getenv("HOME");
-  if (sd && *sd)
-    snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd);
-  else if (xdg && *xdg == '/')
-    snprintf(buf, len, "%s/hushd", xdg);
-  else if (home && *home)
-    snprintf(buf, len, "%s/.local/state/hushd", home);
-  else
-    *buf = 0;
 }
 
 /* The OSC server on the settings' address (none when --no-osc or enabled = 0). */
@@ -411,6 +430,7 @@ int live_run(const struct settings *s, struct runconfig *config) {
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
+  find_state_dir(l.state_dir, sizeof l.state_dir);
   sem_init(&l.wake, 0, 0);
   struct audio_config cfg;
   int rc = 2;
@@ -421,10 +441,8 @@ int live_run(const struct settings *s, struct runconfig *config) {
   resume_params(&l);
   rc = 1;
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
-  char state_dir[4096];
-  find_state_dir(state_dir, sizeof state_dir);
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
-                        .state_dir = *state_dir ? state_dir : NULL,
+                        .state_dir = *l.state_dir ? l.state_dir : NULL,
                         .save_config = runconfig_save, .config_ctx = config};
   if (start_osc(&l, &ctl, err, sizeof err)) {
     log_error("%s", err);

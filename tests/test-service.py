@@ -19,6 +19,10 @@ Tests:
           devices and port, which came from the command line). stderr is made the
           "journal" (JOURNAL_STREAM = its device:inode), so the lines carry sd-daemon
           priorities: <3> for the bad file, <5> for the reload.
+  profile [noise] profile = NAME starts the live engine from NAME.profile in the state
+          folder ($STATE_DIRECTORY): profiles learned offline from white noise 20 dB
+          apart give noise floors 20 dB apart (adapt = 0 keeps them); a profile that is
+          not there stops the start with exit status 2 and its name.
   reconnect  after the JACK server dies and comes back (hushd restarts itself in place to
           reopen it), a value set over OSC is still in effect, READY=1 comes again, and a
           SIGHUP still sets the live parameters from the file.
@@ -269,9 +273,48 @@ def test_reconnect(tmp):
         jack.stop()
 
 
+def test_profile(tmp):
+    import numpy as np
+    import soundfile as sf
+    state = f"{tmp}/state"
+    os.mkdir(state)
+    rng = np.random.default_rng(3)
+    for name, dbfs in (("loud", -40), ("quiet", -60)):
+        x = (10 ** (dbfs / 20) * rng.standard_normal(48000 * 2)).astype(np.float32)
+        sf.write(f"{tmp}/{name}.wav", x, 48000, subtype="FLOAT")
+        subprocess.run([HUSHD, "--config", "/dev/null", "--input", f"{tmp}/{name}.wav",
+                        "--output", f"{tmp}/out.wav", "--learn", "2",
+                        "--save-profile", f"{state}/{name}.profile"], check=True,
+                       capture_output=True)
+    floors = {}
+    with JackServer() as jack:
+        for name in ("loud", "quiet", "missing"):
+            conf = f"{tmp}/{name}.conf"
+            writer(conf)(f"[dsp]\nadapt = 0\n[noise]\nprofile = {name}\n")
+            port = free_udp_port()
+            notify = Notify(tmp)
+            h = start(jack, tmp, notify, ["--config", conf, "--osc-port", str(port)],
+                      STATE_DIRECTORY=state)
+            if name == "missing":
+                rc = h.proc.wait(10)
+                check(rc == 2 and f"{state}/missing.profile: cannot open: No such file" in
+                      h.text(), f"a missing profile: exit status {rc}, {h.text().strip()!r}")
+                break
+            check(notify.wait_for("READY=1", 10) is not None, f"{name}: READY=1")
+            status = hushctl(port)("status")
+            m = re.search(r"noise floor +(-?\d+\.\d) dB", status)
+            floors[name] = float(m.group(1)) if m else None
+            check(h.stop() == 0, f"{name}: noise floor {floors[name]} dB, exit status 0")
+            os.unlink(notify.path)
+    if None not in floors.values() and len(floors) == 2:
+        diff = floors["loud"] - floors["quiet"]
+        check(abs(diff - 20) < 1, f"noise floors {diff:.1f} dB apart (profiles 20 dB apart)")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="hushd-test-service-") as tmp:
-        {"notify": test_notify, "reload": test_reload, "reconnect": test_reconnect}[TEST](tmp)
+        {"notify": test_notify, "reload": test_reload, "reconnect": test_reconnect,
+         "profile": test_profile}[TEST](tmp)
     print(f"{len(failures)} failures")
     sys.exit(1 if failures else 0)
 
