@@ -14,10 +14,11 @@ int main(int argc, char **argv) {
   struct settings s;
   struct configfile *file;
   char err[1024];
+  log_init(0, 0); /* a bad setting is already an error line for the journal */
   int r = configfile_build(&s, &file, argc, argv, stdout, err, sizeof err);
   if (r > 0) return 0;
   if (r < 0) {
-    fprintf(stderr, "hushd: %s\n", err);
+    log_error("%s", err);
     return 2;
   }
   log_init(s.verbose, s.quiet);
@@ -27,7 +28,7 @@ int main(int argc, char **argv) {
     rc = 0;
   } else if (s.input || s.demo_dir) {
     rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
-    if (rc) fprintf(stderr, "hushd: %s\n", err);
+    if (rc) log_error("%s", err);
   } else {
     struct runconfig *config = runconfig_create(&s, file, argc, argv);
     file = NULL; /* the runconfig owns it now */
