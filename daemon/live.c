@@ -198,7 +198,8 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
  * not grow with every loss), and the counts and uptime in RESUME_ENV, so the new process
  * reports totals and waits for the device instead of failing on a device name that is
  * missing for now.
- * SIGINT/SIGTERM stay blocked across exec and are taken by the new process's handlers.
+ * SIGINT/SIGTERM/SIGHUP stay blocked across exec and are taken by the new process's
+ * handlers.
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
   static char cmdline[16384], params[HP_COUNT * 64];
