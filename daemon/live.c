@@ -16,6 +16,7 @@
 #include "audio.h"
 #include "control.h"
 #include "engine.h"
+#include "osc.h"
 #include "ring.h"
 #include "status.h"
 #include "worker.h"
@@ -58,6 +59,18 @@ static double now_s(void) {
 static void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL); /* a signal cuts it short, which is what we want */
+}
+
+/* Where named noise profiles live: systemd's StateDirectory= ($STATE_DIRECTORY), else
+ * $XDG_STATE_HOME/hushd, else ~/.local/state/hushd. NULL when none is known. */
+static const char *state_dir(char *buf, size_t len) {
+  const char *d = getenv("STATE_DIRECTORY"), *x = getenv("XDG_STATE_HOME"),
+             *home = getenv("HOME");
+  if (d && *d) snprintf(buf, len, "%s", d);
+  else if (x && *x) snprintf(buf, len, "%s/hushd", x);
+  else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
+  else return NULL;
+  return buf;
 }
 
 /* control.status: any thread */
@@ -287,12 +300,20 @@ int live_run(const struct settings *s) {
   l.out = ring_create(ring_frames, s->channels);
   sem_init(&l.wake, 0, 0);
   int rc = 1;
+  struct osc *osc = NULL;
   if (!l.in || !l.out) {
     fprintf(stderr, "hushd: out of memory\n");
     goto done;
   }
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
-  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l};
+  char state[4096];
+  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
+                        .state_dir = state_dir(state, sizeof state)};
+  if (s->osc_enabled && !(osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+    fprintf(stderr, "hushd: %s\n", err);
+    rc = 2;
+    goto done;
+  }
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -340,6 +361,7 @@ int live_run(const struct settings *s) {
           st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
+  osc_destroy(osc); /* before the engine it drives */
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);
