@@ -16,9 +16,12 @@
 #include "audio.h"
 #include "control.h"
 #include "engine.h"
+#include "log.h"
+#include "notify.h"
 #include "osc.h"
 #include "ring.h"
 #include "status.h"
+#include "wisdom.h"
 #include "worker.h"
 
 #define TICK_MS 50            /* main loop period: signal response and stall checks */
@@ -44,6 +47,9 @@ struct live {
   size_t hushd_latency_frames;
   double started_s;
   char last_error[1024]; /* said once while it repeats */
+  struct osc *osc;       /* NULL with --no-osc */
+  struct notify *notify; /* systemd; does nothing outside a service */
+  unsigned long long attempts; /* opens tried: the watchdog's progress while waiting */
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -59,18 +65,6 @@ static double now_s(void) {
 static void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL); /* a signal cuts it short, which is what we want */
-}
-
-/* Where named noise profiles live: systemd's StateDirectory= ($STATE_DIRECTORY), else
- * $XDG_STATE_HOME/hushd, else ~/.local/state/hushd. NULL when none is known. */
-static const char *state_dir(char *buf, size_t len) {
-  const char *d = getenv("STATE_DIRECTORY"), *x = getenv("XDG_STATE_HOME"),
-             *home = getenv("HOME");
-  if (d && *d) snprintf(buf, len, "%s", d);
-  else if (x && *x) snprintf(buf, len, "%s/hushd", x);
-  else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
-  else return NULL;
-  return buf;
 }
 
 /* control.status: any thread */
@@ -130,24 +124,29 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
                       : t - last_progress > STALL_S ? "no audio callback for 2 s" : NULL;
     if (why) {
       status_break(so);
-      fprintf(stderr, "hushd: lost the audio device (%s); restarting to reopen it\n", why);
+      log_warning("lost the audio device (%s); restarting to reopen it", why);
       return 0;
     }
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
-      fprintf(stderr, "hushd: the device calls back with %lu frames, not --frames %d: the "
-                      "latency stated is off and underruns are likely; use --frames %lu\n",
-              cf, l->s->frames, cf);
+      log_warning("the device calls back with %lu frames, not --frames %d: the latency "
+                  "stated is off and underruns are likely; use --frames %lu",
+                  cf, l->s->frames, cf);
     }
+    struct engine_meters m;
+    engine_meters(l->engine, &m);
+    notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, info->device_latency_ms);
-      if (!l->s->quiet) {
-        struct hushd_status st;
-        get_status(l, &st);
-        status_show(so, &st, l->callback_load, t);
-      }
+      struct hushd_status st;
+      get_status(l, &st);
+      char line[160];
+      snprintf(line, sizeof line, "latency %.1f ms, xruns %llu, overruns %llu, underruns %llu",
+               st.latency_ms, st.xruns, st.overruns, st.underruns);
+      notify_status(l->notify, line);
+      if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
   return 1;
@@ -192,10 +191,11 @@ static _Noreturn void restart_in_place(struct live *l) {
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   sigprocmask(SIG_BLOCK, &block, NULL);
+  osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
   if (len) execv("/proc/self/exe", argv);
   /* the dead stream cannot be closed: leave, and let the service manager restart us */
-  fprintf(stderr, "hushd: cannot restart in place: %s\n", len ? strerror(errno) : "no argv");
+  log_error("cannot restart in place: %s", len ? strerror(errno) : "no argv");
   _exit(1);
 }
 
@@ -244,38 +244,51 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
     goto fail;
   static int rt_told;
   if (rt_refused && !rt_told++)
-    fprintf(stderr, "hushd: real-time priority for the DSP thread refused (%s); running "
-                    "without it\n", strerror(rt_refused));
+    log_warning("real-time priority for the DSP thread refused (%s); running without it",
+                strerror(rt_refused));
   if (audio_start(l->audio, err, sizeof err)) goto fail;
   l->last_error[0] = 0;
   l->hushd_latency_frames = info->prefill_frames + engine_hop_latency_frames(l->engine);
   double rate = l->s->rate_hz;
-  fprintf(stderr,
-          "hushd: %s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback\n"
-          "hushd: latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + "
-          "device %.1f ms\n",
-          info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
-          info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
-          cfg->frames, 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
-          l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
-          info->prefill_frames, info->device_latency_ms);
+  log_notice("%s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback",
+             info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
+             info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
+             cfg->frames);
+  log_notice("latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + device "
+             "%.1f ms; fft %d, hop %d",
+             1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
+             l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
+             info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
+             engine_hop_size(l->engine));
   return 0;
 fail:
   close_stream(l);
   if (bad_name && first) {
-    fprintf(stderr, "hushd: %s\n", err);
+    log_error("%s", err);
     return 2;
   }
-  if (strcmp(err, l->last_error)) fprintf(stderr, "hushd: %s; retrying\n", err);
+  if (strcmp(err, l->last_error)) log_warning("%s; retrying", err);
   snprintf(l->last_error, sizeof l->last_error, "%s", err);
   return 1;
 }
 
+/* The folder for named noise profiles: systemd's StateDirectory=, else the XDG one. */
+static const char *state_dir(char *buf, size_t len) {
+  const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (sd && *sd) snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd); /* first of a list */
+  else if (xdg && *xdg) snprintf(buf, len, "%s/hushd", xdg);
+  else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
+  else return NULL;
+  return buf;
+}
+
 int live_run(const struct settings *s) {
   char err[1024];
+  log_init(s->verbose, s->quiet);
   if (s->list_devices) {
     if (audio_init("hushd", err, sizeof err)) {
-      fprintf(stderr, "hushd: %s\n", err);
+      log_error("%s", err);
       return 1;
     }
     audio_list_devices(stdout);
@@ -287,10 +300,14 @@ int live_run(const struct settings *s) {
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
-  if (!(l.engine = engine_create(&s->params, s->rate_hz, s->channels, 0, err, sizeof err))) {
-    fprintf(stderr, "hushd: %s\n", err);
+  enum engine_plan plan;
+  if (wisdom_load(s->wisdom, &plan, err, sizeof err) ||
+      !(l.engine = engine_create(&s->params, s->rate_hz, s->channels, plan, err, sizeof err))) {
+    log_error("%s", err);
     return 2;
   }
+  if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
+    log_warning("%s; running with the plans made now", err);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
                              .channels = s->channels, .frames = s->frames,
@@ -300,25 +317,20 @@ int live_run(const struct settings *s) {
   l.out = ring_create(ring_frames, s->channels);
   sem_init(&l.wake, 0, 0);
   int rc = 1;
-  struct osc *osc = NULL;
-  if (!l.in || !l.out) {
-    fprintf(stderr, "hushd: out of memory\n");
+  l.notify = notify_create();
+  if (!l.in || !l.out || !l.notify) {
+    log_error("out of memory");
     goto done;
   }
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
-  char state[4096];
+  char state[1024];
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
                         .state_dir = state_dir(state, sizeof state)};
-  if (s->osc_enabled && !(osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
-    fprintf(stderr, "hushd: %s\n", err);
-    rc = 2;
-    goto done;
-  }
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
   if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-    fprintf(stderr, "hushd: cannot lock memory (%s); running without it\n", strerror(errno));
+    log_warning("cannot lock memory (%s); running without it", strerror(errno));
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
@@ -329,6 +341,15 @@ int live_run(const struct settings *s) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+
+  if (s->osc_enabled) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+      log_error("%s", err);
+      rc = 2;
+      goto done;
+    }
+    log_notice("OSC control on %s:%d", s->osc_bind, osc_port(l.osc));
+  }
 
   struct status_out so;
   status_init(&so, stderr);
@@ -343,25 +364,32 @@ int live_run(const struct settings *s) {
     if (r == 0) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
+      notify_ready(l.notify);
       if (run_stream(&l, &info, &so)) break;
       restart_in_place(&l);
     }
-    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS)
+    notify_status(l.notify, "waiting for the audio device");
+    l.attempts++;
+    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS) {
+      notify_watchdog(l.notify, l.attempts, now_s()); /* alive while waiting */
       sleep_ms(TICK_MS);
+    }
     backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
   }
+  notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
   update_status(&l, 0);
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
-  fprintf(stderr, "hushd: stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns "
-                  "%llu, frames dropped %llu, repeated %llu\n",
-          stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
-          st.underruns, l.past.dropped, l.past.repeated);
+  log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
+             "frames dropped %llu, repeated %llu",
+             stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
+             st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
-  osc_destroy(osc); /* before the engine it drives */
+  osc_destroy(l.osc);
+  notify_destroy(l.notify);
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);
