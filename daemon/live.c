@@ -29,15 +29,19 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 4000
 #define RT_PRIORITY 70        /* below JACK's default 95 and PipeWire's 88, above 0 */
-#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
-#define MAX_ARGS 256
+#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process: */
+#define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* counts, and the live parameters */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig) {
+  if (sig == SIGHUP) reload_signal = 1;
+  else stop_signal = sig;
+}
 
 struct live {
   const struct settings *s;
+  struct runconfig *run;
   struct engine *engine;
   struct ring *in, *out;
   sem_t wake;
@@ -106,8 +110,24 @@ static void update_status(struct live *l, double device_latency_ms) {
   pthread_mutex_unlock(&l->lock);
 }
 
-/* Runs one opened stream until a signal (returns 1) or until it is lost (returns 0). */
-static int run_stream(struct live *l, const struct audio_info *info, struct status_out *so) {
+/* SIGHUP: re-reads the configuration. Returns 1 when the stream must be reopened. */
+static int reload(struct live *l) {
+  char what[512], err[1024];
+  reload_signal = 0;
+  notify_reloading(l->notify);
+  int r = runconfig_reload(l->run, what, sizeof what, err, sizeof err);
+  if (r < 0) log_error("reload: %s; nothing changed", err);
+  else log_notice("reloaded: %s%s", what, r ? "; reopening the stream for it" : "");
+  notify_ready(l->notify);
+  return r > 0;
+}
+
+enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_RELOAD };
+
+/* Runs one opened stream until a signal, until it is lost, or until a reload needs a
+ * new stream. */
+static enum stream_end run_stream(struct live *l, const struct audio_info *info,
+                                  struct status_out *so) {
   double last_update = 0, last_progress = now_s();
   unsigned long long callbacks = 0;
   int size_told = 0;
@@ -125,8 +145,9 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
     if (why) {
       status_break(so);
       log_warning("lost the audio device (%s); restarting to reopen it", why);
-      return 0;
+      return STREAM_LOST;
     }
+    if (reload_signal && reload(l)) return STREAM_RELOAD;
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
@@ -149,43 +170,48 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
       if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
-  return 1;
+  return STREAM_STOP;
 }
 
 /* PortAudio 19.6 cannot let go of a stream whose JACK server died: closing it waits ten
  * minutes for the dead server and Pa_Terminate then asserts, and without Pa_Terminate it
  * cannot find the server again. So after a loss hushd starts itself again in place: the
- * same arguments, the live parameters as they are now (as --set, which win over earlier
- * ones), and the counts and uptime in RESUME_ENV, so the new process reports totals and
- * waits for the device instead of failing on a device name that is missing for now.
- * SIGINT/SIGTERM stay blocked across exec and are taken by the new process's handlers.
+ * same arguments, with the counts and uptime in RESUME_ENV and the live parameters as
+ * they are now in RESUME_PARAMS_ENV (they win over the file, as OSC changes do until a
+ * reload), so the new process reports totals, keeps its settings, and waits for the
+ * device instead of failing on a device name that is missing for now. SIGINT/SIGTERM
+ * stay blocked across exec and are taken by the new process's handlers. Also used when
+ * a reload changed what needs a new stream and engine (after closing the stream).
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
-  static char cmdline[16384], sets[HP_COUNT][96];
-  char *argv[MAX_ARGS + 2 * HP_COUNT + 1];
+  static char cmdline[65536], params[HP_COUNT * 64];
+  char *argv[1024];
   int argc = 0, fd = open("/proc/self/cmdline", O_RDONLY);
   ssize_t len = fd < 0 ? -1 : read(fd, cmdline, sizeof cmdline - 1);
   if (fd >= 0) close(fd);
   if (len <= 0 || (size_t)len == sizeof cmdline - 1) len = 0;
-  for (char *p = cmdline; p < cmdline + len && argc < MAX_ARGS; p += strlen(p) + 1)
+  for (char *p = cmdline; p < cmdline + len && argc < 1023; p += strlen(p) + 1)
     argv[argc++] = p;
-  for (int id = 0; id < HP_COUNT; id++) {
+  argv[argc] = NULL;
+  size_t used = 0;
+  for (int id = 0; id < HP_COUNT && used < sizeof params; id++) {
     if (!hp_info(id)->live) continue;
     char value[48];
     hp_format(id, engine_get_param(l->engine, id), value, sizeof value);
-    snprintf(sets[id], sizeof sets[id], "%s=%s", hp_info(id)->name, value);
-    argv[argc++] = "--set";
-    argv[argc++] = sets[id];
+    used += (size_t)snprintf(params + used, sizeof params - used, "%s%s=%s", used ? " " : "",
+                             hp_info(id)->name, value);
   }
-  argv[argc] = NULL;
   struct audio_counts c = l->past, now;
-  audio_counts(l->audio, &now);
-  add_counts(&c, &now);
+  if (l->audio) {
+    audio_counts(l->audio, &now);
+    add_counts(&c, &now);
+    c.overruns += worker_overruns(l->worker);
+  }
   char resume[160];
-  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns,
-           c.overruns + worker_overruns(l->worker), c.underruns, c.dropped, c.repeated,
-           now_s() - l->started_s);
+  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns, c.overruns,
+           c.underruns, c.dropped, c.repeated, now_s() - l->started_s);
   setenv(RESUME_ENV, resume, 1);
+  setenv(RESUME_PARAMS_ENV, params, 1);
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
@@ -199,7 +225,8 @@ static _Noreturn void restart_in_place(struct live *l) {
   _exit(1);
 }
 
-/* Takes over what restart_in_place carried; returns 1 when this run is such a restart. */
+/* Takes over the counts restart_in_place carried; returns 1 when this run is such a
+ * restart. */
 static int resume(struct live *l) {
   const char *r = getenv(RESUME_ENV);
   double uptime_s = 0;
@@ -209,6 +236,20 @@ static int resume(struct live *l) {
   l->started_s -= uptime_s;
   unsetenv(RESUME_ENV);
   return 1;
+}
+
+/* Sets the live parameters restart_in_place carried on the new engine. */
+static void resume_params(struct engine *e) {
+  const char *r = getenv(RESUME_PARAMS_ENV);
+  char name[64], text[48], err[256];
+  for (int n = 0; r && sscanf(r, " %63[^=]=%47s%n", name, text, &n) == 2; r += n) {
+    float v;
+    int id = hp_find(name);
+    if (id < 0 || hp_parse(id, text, &v, err, sizeof err) ||
+        engine_set_param(e, id, v, err, sizeof err))
+      log_warning("restart: %s=%s not kept: %s", name, text, id < 0 ? "unknown" : err);
+  }
+  unsetenv(RESUME_PARAMS_ENV);
 }
 
 static void close_stream(struct live *l) {
@@ -283,7 +324,7 @@ static const char *state_dir(char *buf, size_t len) {
   return buf;
 }
 
-int live_run(const struct settings *s) {
+int live_run(struct settings *s, struct runconfig *run) {
   char err[1024];
   log_init(s->verbose, s->quiet);
   if (s->list_devices) {
@@ -296,7 +337,7 @@ int live_run(const struct settings *s) {
     return 0;
   }
 
-  struct live l = {.s = s};
+  struct live l = {.s = s, .run = run};
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
@@ -308,6 +349,7 @@ int live_run(const struct settings *s) {
   }
   if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
     log_warning("%s; running with the plans made now", err);
+  if (!first) resume_params(l.engine);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
                              .channels = s->channels, .frames = s->frames,
@@ -325,7 +367,9 @@ int live_run(const struct settings *s) {
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
   char state[1024];
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
-                        .state_dir = state_dir(state, sizeof state)};
+                        .state_dir = state_dir(state, sizeof state),
+                        .save_config = runconfig_save, .config_ctx = run};
+  runconfig_attach(run, l.engine);
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -336,6 +380,7 @@ int live_run(const struct settings *s) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   sigset_t stop_signals; /* blocked when we were restarted in place: take them now */
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -365,7 +410,9 @@ int live_run(const struct settings *s) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
       notify_ready(l.notify);
-      if (run_stream(&l, &info, &so)) break;
+      enum stream_end end = run_stream(&l, &info, &so);
+      if (end == STREAM_STOP) break;
+      if (end == STREAM_RELOAD) close_stream(&l); /* alive: close it properly */
       restart_in_place(&l);
     }
     notify_status(l.notify, "waiting for the audio device");
@@ -378,6 +425,7 @@ int live_run(const struct settings *s) {
   }
   notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
+  runconfig_attach(run, NULL);
   update_status(&l, 0);
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);

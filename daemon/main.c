@@ -6,6 +6,7 @@
 #include "demo.h"
 #include "live.h"
 #include "offline.h"
+#include "runconfig.h"
 #include "settings.h"
 
 int main(int argc, char **argv) {
@@ -26,7 +27,11 @@ int main(int argc, char **argv) {
     rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
     if (rc) fprintf(stderr, "hushd: %s\n", err);
   } else {
-    rc = live_run(&s);
+    struct runconfig *run = runconfig_create(&s, file, argc, argv);
+    if (run) file = NULL; /* the runconfig owns it now */
+    rc = run ? live_run(&s, run) : 1;
+    if (!run) fprintf(stderr, "hushd: out of memory\n");
+    runconfig_destroy(run);
   }
   configfile_destroy(file);
   return rc;
