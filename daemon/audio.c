@@ -96,7 +96,8 @@ static int find_device(const char *spec, int input, int channels, int *bad_name,
       *bad_name = 1;
       snprintf(err, errlen,
                "no default %s device (no sound card or sound server?); see hushd "
-               "--list-devices, or denoise files with --input IN --output OUT",
+               "--list-devices, try hushd --demo DIR (scripts/run --demo), or denoise "
+               "files with --input IN --output OUT",
                dir);
       return -1;
     }

@@ -23,6 +23,7 @@
 #include "ring.h"
 #include "runconfig.h"
 #include "status.h"
+#include "wisdom.h"
 #include "worker.h"
 
 #define TICK_MS 50            /* main loop period: signal response and stall checks */
@@ -50,12 +51,12 @@ struct live {
   size_t hushd_latency_frames;
   double started_s;
   char last_error[1024]; /* said once while it repeats */
-  struct runconfig *config;
-  struct notify *notify;
-  struct osc *osc;          /* NULL when OSC is off */
-  char state_dir[4096];     /* named noise profiles; "" = none */
-  int ready_due;            /* READY=1 goes out at the first hop the worker finishes */
-  unsigned long long idle;  /* ticks without a stream: progress for the watchdog */
+  struct osc *osc;       /* NULL with --no-osc */
+  struct notify *notify; /* systemd; does nothing outside a service */
+  unsigned long long attempts; /* opens tried: the watchdog's progress while waiting */
+  struct runconfig *config;    /* SIGHUP reload, config save */
+  char state_dir[1024];        /* named noise profiles; "" = none */
+  int ready_due;               /* READY=1 goes out at the first hop the worker finishes */
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -112,17 +113,6 @@ static void update_status(struct live *l, double device_latency_ms) {
   pthread_mutex_unlock(&l->lock);
 }
 
-/* systemd's view: READY=1 once hops flow, WATCHDOG=1 while they keep flowing. */
-static void tell_systemd(struct live *l, double t) {
-  struct engine_meters m;
-  engine_meters(l->engine, &m);
-  if (l->ready_due && m.hops > 0) {
-    notify_ready(l->notify);
-    l->ready_due = 0;
-  }
-  notify_watchdog(l->notify, m.hops + l->idle, t);
-}
-
 /* SIGHUP: re-reads the configuration. Returns 1 when the stream must be reopened. */
 static int reload(struct live *l) {
   char what[1024], err[1024];
@@ -154,8 +144,6 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
   while (!stop_signal) {
     sleep_ms(TICK_MS);
     double t = now_s();
-    tell_systemd(l, t);
-    if (reload_signal && reload(l)) return 2;
     unsigned long long n = audio_callbacks(l->audio);
     if (n != callbacks) {
       callbacks = n;
@@ -175,16 +163,24 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
                   "stated is off and underruns are likely; use --frames %lu",
                   cf, l->s->frames, cf);
     }
+    struct engine_meters m;
+    engine_meters(l->engine, &m);
+    if (l->ready_due && m.hops > 0) { /* audio flows through the worker */
+      notify_ready(l->notify);
+      l->ready_due = 0;
+    }
+    notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
+    if (reload_signal && reload(l)) return 2;
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, info->device_latency_ms);
       struct hushd_status st;
       get_status(l, &st);
-      if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
       char line[160];
       snprintf(line, sizeof line, "latency %.1f ms, xruns %llu, overruns %llu, underruns %llu",
                st.latency_ms, st.xruns, st.overruns, st.underruns);
       notify_status(l->notify, line);
+      if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
   return 1;
@@ -197,9 +193,8 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
  * --set, so that a later SIGHUP can still set them from the file, and the arguments do
  * not grow with every loss), and the counts and uptime in RESUME_ENV, so the new process
  * reports totals and waits for the device instead of failing on a device name that is
- * missing for now.
- * SIGINT/SIGTERM/SIGHUP stay blocked across exec and are taken by the new process's
- * handlers.
+ * missing for now. SIGINT/SIGTERM/SIGHUP stay blocked across exec and are taken by the
+ * new process's handlers.
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
   static char cmdline[16384], params[HP_COUNT * 64];
@@ -234,6 +229,7 @@ static _Noreturn void restart_in_place(struct live *l) {
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGHUP);
   sigprocmask(SIG_BLOCK, &block, NULL);
+  osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
   if (len) execv("/proc/self/exe", argv);
   /* the dead stream cannot be closed: leave, and let the service manager restart us */
@@ -315,9 +311,11 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
              info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
              cfg->frames);
   log_notice("latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + device "
-             "%.1f ms", 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
+             "%.1f ms; fft %d, hop %d",
+             1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
              l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
-             info->prefill_frames, info->device_latency_ms);
+             info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
+             engine_hop_size(l->engine));
   return 0;
 fail:
   close_stream(l);
@@ -330,26 +328,22 @@ fail:
   return 1;
 }
 
-/* The folder for named noise profiles: systemd's StateDirectory= ($STATE_DIRECTORY, the
- * first of its list), else $XDG_STATE_HOME/hushd, else ~/.local/state/hushd. */
-static void find_state_dir(char *buf, size_t len) {
+/* The folder for named noise profiles: systemd's StateDirectory=, else the XDG one. */
+static const char *find_state_dir(char *buf, size_t len) {
   const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
   const char *home = getenv("HOME");
-  if (sd && *sd)
-    snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd);
-  else if (xdg && *xdg == '/')
-    snprintf(buf, len, "%s/hushd", xdg);
-  else if (home && *home)
-    snprintf(buf, len, "%s/.local/state/hushd", home);
-  else
-    *buf = 0;
+  if (sd && *sd) snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd); /* first of a list */
+  else if (xdg && *xdg) snprintf(buf, len, "%s/hushd", xdg);
+  else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
+  else return NULL;
+  return buf;
 }
 
 /* The noise profile of [noise] profile / --profile: a path, or the name of one in the
  * state folder (NAME.profile, as OSC's /hushd/profile/save writes them). */
 static int load_start_profile(struct live *l, struct engine *e, char *err, size_t errlen) {
   const char *p = l->s->profile;
-  char named[4200];
+  char named[1100];
   if (!strchr(p, '/') && access(p, F_OK) && *l->state_dir) {
     snprintf(named, sizeof named, "%s/%s.profile", l->state_dir, p);
     p = named;
@@ -361,14 +355,19 @@ static int load_start_profile(struct live *l, struct engine *e, char *err, size_
  * changed the stream (the old ones are freed once the new ones exist). */
 static int build_engine(struct live *l, struct audio_config *cfg, char *err, size_t errlen) {
   const struct settings *s = l->s;
-  struct engine *e = engine_create(&s->params, s->rate_hz, s->channels, ENGINE_PLAN_ESTIMATE,
-                                   err, errlen);
-  if (!e) return -1;
+  enum engine_plan plan;
+  struct engine *e = NULL;
+  if (wisdom_load(s->wisdom, &plan, err, errlen) ||
+      !(e = engine_create(&s->params, s->rate_hz, s->channels, plan, err, errlen)))
+    return -1;
   if (s->profile && load_start_profile(l, e, err, errlen)) {
     engine_destroy(e);
     return -1;
   }
   if (s->learn_s > 0) engine_learn(e, s->learn_s);
+  char msg[512];
+  if (s->wisdom && wisdom_save(s->wisdom, msg, sizeof msg))
+    log_warning("%s; running with the plans made now", msg);
   struct audio_config c = {.input_device = s->input_device,
                            .output_device = s->output_device, .rate_hz = s->rate_hz,
                            .channels = s->channels, .frames = s->frames,
@@ -383,6 +382,7 @@ static int build_engine(struct live *l, struct audio_config *cfg, char *err, siz
     snprintf(err, errlen, "out of memory");
     return -1;
   }
+  runconfig_attach(l->config, e);
   ring_destroy(l->in);
   ring_destroy(l->out);
   engine_destroy(l->engine);
@@ -390,21 +390,20 @@ static int build_engine(struct live *l, struct audio_config *cfg, char *err, siz
   l->in = in;
   l->out = out;
   *cfg = c;
-  runconfig_attach(l->config, e);
   return 0;
 }
 
-/* The OSC server on the settings' address (none when --no-osc or enabled = 0). */
+/* The OSC server on the settings' address (none with --no-osc or [osc] enabled = 0). */
 static int start_osc(struct live *l, struct control *ctl, char *err, size_t errlen) {
   if (!l->s->osc_enabled) return 0;
   if (!(l->osc = osc_create(l->s->osc_bind, l->s->osc_port, ctl, err, errlen))) return -1;
-  log_notice("OSC control on %s port %d", l->s->osc_bind, osc_port(l->osc));
+  log_notice("OSC control on %s:%d", l->s->osc_bind, osc_port(l->osc));
   return 0;
 }
 
 /* After a reload that changed the stream: a new engine for it, or the old one if the new
- * settings cannot make one (e.g. a hop_size that does not divide the new fft_size). OSC
- * is stopped meanwhile, so that it never holds an engine that is freed. */
+ * settings cannot make one. OSC is stopped meanwhile, so that it never holds an engine
+ * that is freed. */
 static void rebuild_engine(struct live *l, struct audio_config *cfg, struct control *ctl) {
   char err[1024];
   osc_destroy(l->osc);
@@ -445,11 +444,6 @@ int live_run(const struct settings *s, struct runconfig *config) {
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
                         .state_dir = *l.state_dir ? l.state_dir : NULL,
                         .save_config = runconfig_save, .config_ctx = config};
-  if (start_osc(&l, &ctl, err, sizeof err)) {
-    log_error("%s", err);
-    rc = 2;
-    goto done;
-  }
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -468,6 +462,12 @@ int live_run(const struct settings *s, struct runconfig *config) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGHUP);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+
+  if (start_osc(&l, &ctl, err, sizeof err)) {
+    log_error("%s", err);
+    rc = 2;
+    goto done;
+  }
 
   struct status_out so;
   status_init(&so, stderr);
@@ -489,10 +489,11 @@ int live_run(const struct settings *s, struct runconfig *config) {
       rebuild_engine(&l, &cfg, &ctl);
       continue;
     }
+    notify_status(l.notify, "waiting for the audio device");
+    l.attempts++;
     for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS) {
+      notify_watchdog(l.notify, l.attempts, now_s()); /* alive while waiting */
       sleep_ms(TICK_MS);
-      l.idle++; /* waiting for a device is not a stuck worker */
-      tell_systemd(&l, now_s());
       if (reload_signal && reload(&l)) rebuild_engine(&l, &cfg, &ctl);
     }
     backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
@@ -503,18 +504,18 @@ int live_run(const struct settings *s, struct runconfig *config) {
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
-  log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, frames "
-             "dropped %llu, repeated %llu",
+  log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
+             "frames dropped %llu, repeated %llu",
              stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
              st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
   osc_destroy(l.osc);
+  notify_destroy(l.notify);
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);
   engine_destroy(l.engine);
-  notify_destroy(l.notify);
   pthread_mutex_destroy(&l.lock);
   return rc;
 }
