@@ -21,7 +21,6 @@
 #include "osc.h"
 #include "profile.h"
 #include "ring.h"
-#include "runconfig.h"
 #include "status.h"
 #include "wisdom.h"
 #include "worker.h"
@@ -31,17 +30,19 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 4000
 #define RT_PRIORITY 70        /* below JACK's default 95 and PipeWire's 88, above 0 */
-#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
-#define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* the live parameters, NAME=VALUE ... */
-#define MAX_ARGS 256
+#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process: */
+#define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* counts, and the live parameters */
 
 static volatile sig_atomic_t stop_signal, reload_signal;
 
-static void on_signal(int sig) { stop_signal = sig; }
-static void on_reload(int sig) { reload_signal = sig; }
+static void on_signal(int sig) {
+  if (sig == SIGHUP) reload_signal = 1;
+  else stop_signal = sig;
+}
 
 struct live {
   const struct settings *s;
+  struct runconfig *run;
   struct engine *engine;
   struct ring *in, *out;
   sem_t wake;
@@ -54,9 +55,6 @@ struct live {
   struct osc *osc;       /* NULL with --no-osc */
   struct notify *notify; /* systemd; does nothing outside a service */
   unsigned long long attempts; /* opens tried: the watchdog's progress while waiting */
-  struct runconfig *config;    /* SIGHUP reload, config save */
-  char state_dir[1024];        /* named noise profiles; "" = none */
-  int ready_due;               /* READY=1 goes out at the first hop the worker finishes */
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -115,28 +113,22 @@ static void update_status(struct live *l, double device_latency_ms) {
 
 /* SIGHUP: re-reads the configuration. Returns 1 when the stream must be reopened. */
 static int reload(struct live *l) {
-  char what[1024], err[1024];
+  char what[512], err[1024];
   reload_signal = 0;
   notify_reloading(l->notify);
-  int r = runconfig_reload(l->config, what, sizeof what, err, sizeof err);
-  if (r < 0) {
-    log_error("reload: %s; keeping the settings", err);
-    notify_ready(l->notify);
-    return 0;
-  }
-  const char *from = runconfig_path(l->config);
-  log_notice("reloaded %s: %s%s", *from ? from : "the command line", what,
-             r ? "; restarting the audio stream" : "");
-  if (r)
-    l->ready_due = 1; /* once the new stream flows */
-  else
-    notify_ready(l->notify);
-  return r;
+  int r = runconfig_reload(l->run, what, sizeof what, err, sizeof err);
+  if (r < 0) log_error("reload: %s; nothing changed", err);
+  else log_notice("reloaded: %s%s", what, r ? "; reopening the stream for it" : "");
+  notify_ready(l->notify);
+  return r > 0;
 }
 
-/* Runs one opened stream until a signal (returns 1), until it is lost (returns 0), or
- * until a reload needs a new stream (returns 2). */
-static int run_stream(struct live *l, const struct audio_info *info, struct status_out *so) {
+enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_RELOAD };
+
+/* Runs one opened stream until a signal, until it is lost, or until a reload needs a
+ * new stream. */
+static enum stream_end run_stream(struct live *l, const struct audio_info *info,
+                                  struct status_out *so) {
   double last_update = 0, last_progress = now_s();
   unsigned long long callbacks = 0;
   int size_told = 0;
@@ -154,8 +146,9 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
     if (why) {
       status_break(so);
       log_warning("lost the audio device (%s); restarting to reopen it", why);
-      return 0;
+      return STREAM_LOST;
     }
+    if (reload_signal && reload(l)) return STREAM_RELOAD;
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
@@ -165,12 +158,7 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
     }
     struct engine_meters m;
     engine_meters(l->engine, &m);
-    if (l->ready_due && m.hops > 0) { /* audio flows through the worker */
-      notify_ready(l->notify);
-      l->ready_due = 0;
-    }
     notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
-    if (reload_signal && reload(l)) return 2;
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, info->device_latency_ms);
@@ -183,51 +171,53 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
       if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
-  return 1;
+  return STREAM_STOP;
 }
 
 /* PortAudio 19.6 cannot let go of a stream whose JACK server died: closing it waits ten
  * minutes for the dead server and Pa_Terminate then asserts, and without Pa_Terminate it
  * cannot find the server again. So after a loss hushd starts itself again in place: the
- * same arguments, the live parameters as they are now in RESUME_PARAMS_ENV (not as
- * --set, so that a later SIGHUP can still set them from the file, and the arguments do
- * not grow with every loss), and the counts and uptime in RESUME_ENV, so the new process
- * reports totals and waits for the device instead of failing on a device name that is
- * missing for now. SIGINT/SIGTERM/SIGHUP stay blocked across exec and are taken by the
- * new process's handlers.
+ * same arguments, with the counts and uptime in RESUME_ENV and the live parameters as
+ * they are now in RESUME_PARAMS_ENV (they win over the file, as OSC changes do until a
+ * reload), so the new process reports totals, keeps its settings, and waits for the
+ * device instead of failing on a device name that is missing for now. SIGINT/SIGTERM
+ * stay blocked across exec and are taken by the new process's handlers. Also used when
+ * a reload changed what needs a new stream and engine (after closing the stream).
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
-  static char cmdline[16384], params[HP_COUNT * 64];
-  char *argv[MAX_ARGS + 1];
+  static char cmdline[65536], params[HP_COUNT * 64];
+  char *argv[1024];
   int argc = 0, fd = open("/proc/self/cmdline", O_RDONLY);
   ssize_t len = fd < 0 ? -1 : read(fd, cmdline, sizeof cmdline - 1);
   if (fd >= 0) close(fd);
   if (len <= 0 || (size_t)len == sizeof cmdline - 1) len = 0;
-  for (char *p = cmdline; p < cmdline + len && argc < MAX_ARGS; p += strlen(p) + 1)
+  for (char *p = cmdline; p < cmdline + len && argc < 1023; p += strlen(p) + 1)
     argv[argc++] = p;
   argv[argc] = NULL;
-  size_t n = 0;
-  for (int id = 0; id < HP_COUNT && n < sizeof params; id++) {
+  size_t used = 0;
+  for (int id = 0; id < HP_COUNT && used < sizeof params; id++) {
     if (!hp_info(id)->live) continue;
     char value[48];
     hp_format(id, engine_get_param(l->engine, id), value, sizeof value);
-    n += (size_t)snprintf(params + n, sizeof params - n, "%s%s=%s", n ? " " : "",
-                          hp_info(id)->name, value);
+    used += (size_t)snprintf(params + used, sizeof params - used, "%s%s=%s", used ? " " : "",
+                             hp_info(id)->name, value);
   }
-  setenv(RESUME_PARAMS_ENV, params, 1);
   struct audio_counts c = l->past, now;
-  audio_counts(l->audio, &now);
-  add_counts(&c, &now);
+  if (l->audio) {
+    audio_counts(l->audio, &now);
+    add_counts(&c, &now);
+    c.overruns += worker_overruns(l->worker);
+  }
   char resume[160];
-  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns,
-           c.overruns + worker_overruns(l->worker), c.underruns, c.dropped, c.repeated,
-           now_s() - l->started_s);
+  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns, c.overruns,
+           c.underruns, c.dropped, c.repeated, now_s() - l->started_s);
   setenv(RESUME_ENV, resume, 1);
+  setenv(RESUME_PARAMS_ENV, params, 1);
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGHUP);
+  sigaddset(&block, SIGHUP); /* its default action would end the new process */
   sigprocmask(SIG_BLOCK, &block, NULL);
   osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
@@ -237,7 +227,8 @@ static _Noreturn void restart_in_place(struct live *l) {
   _exit(1);
 }
 
-/* Takes over what restart_in_place carried; returns 1 when this run is such a restart. */
+/* Takes over the counts restart_in_place carried; returns 1 when this run is such a
+ * restart. */
 static int resume(struct live *l) {
   const char *r = getenv(RESUME_ENV);
   double uptime_s = 0;
@@ -250,19 +241,15 @@ static int resume(struct live *l) {
 }
 
 /* Sets the live parameters restart_in_place carried on the new engine. */
-static void resume_params(struct live *l) {
-  const char *carried = getenv(RESUME_PARAMS_ENV);
-  if (!carried) return;
-  char buf[HP_COUNT * 64], err[256];
-  snprintf(buf, sizeof buf, "%s", carried);
-  for (char *save, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-    char *eq = strchr(tok, '=');
-    float value;
-    if (!eq) continue;
-    *eq = 0;
-    int id = hp_find(tok);
-    if (id >= 0 && !hp_parse(id, eq + 1, &value, err, sizeof err))
-      engine_set_param(l->engine, id, value, err, sizeof err);
+static void resume_params(struct engine *e) {
+  const char *r = getenv(RESUME_PARAMS_ENV);
+  char name[64], text[48], err[256];
+  for (int n = 0; r && sscanf(r, " %63[^=]=%47s%n", name, text, &n) == 2; r += n) {
+    float v;
+    int id = hp_find(name);
+    if (id < 0 || hp_parse(id, text, &v, err, sizeof err) ||
+        engine_set_param(e, id, v, err, sizeof err))
+      log_warning("restart: %s=%s not kept: %s", name, text, id < 0 ? "unknown" : err);
   }
   unsetenv(RESUME_PARAMS_ENV);
 }
@@ -329,7 +316,7 @@ fail:
 }
 
 /* The folder for named noise profiles: systemd's StateDirectory=, else the XDG one. */
-static const char *find_state_dir(char *buf, size_t len) {
+static const char *state_dir(char *buf, size_t len) {
   const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
   const char *home = getenv("HOME");
   if (sd && *sd) snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd); /* first of a list */
@@ -339,83 +326,25 @@ static const char *find_state_dir(char *buf, size_t len) {
   return buf;
 }
 
-/* The noise profile of [noise] profile / --profile: a path, or the name of one in the
- * state folder (NAME.profile, as OSC's /hushd/profile/save writes them). */
-static int load_start_profile(struct live *l, struct engine *e, char *err, size_t errlen) {
-  const char *p = l->s->profile;
-  char named[1100];
-  if (!strchr(p, '/') && access(p, F_OK) && *l->state_dir) {
-    snprintf(named, sizeof named, "%s/%s.profile", l->state_dir, p);
-    p = named;
-  }
-  return profile_load_file(e, p, err, errlen);
-}
-
-/* The engine and rings for the settings now in l->s: at start, and after a reload that
- * changed the stream (the old ones are freed once the new ones exist). */
-static int build_engine(struct live *l, struct audio_config *cfg, char *err, size_t errlen) {
-  const struct settings *s = l->s;
-  enum engine_plan plan;
-  struct engine *e = NULL;
-  if (wisdom_load(s->wisdom, &plan, err, errlen) ||
-      !(e = engine_create(&s->params, s->rate_hz, s->channels, plan, err, errlen)))
-    return -1;
-  if (s->profile && load_start_profile(l, e, err, errlen)) {
-    engine_destroy(e);
-    return -1;
-  }
+/* [noise] profile (or --profile) is a path, or the name of a profile in the state folder
+ * (NAME.profile, as OSC's /hushd/profile/save writes them); [noise] learn_s learns the
+ * noise from the first seconds. */
+static int start_noise_model(const struct settings *s, struct engine *e, const char *state,
+                             char *err, size_t errlen) {
   if (s->learn_s > 0) engine_learn(e, s->learn_s);
-  char msg[512];
-  if (s->wisdom && wisdom_save(s->wisdom, msg, sizeof msg))
-    log_warning("%s; running with the plans made now", msg);
-  struct audio_config c = {.input_device = s->input_device,
-                           .output_device = s->output_device, .rate_hz = s->rate_hz,
-                           .channels = s->channels, .frames = s->frames,
-                           .hop_frames = engine_hop_size(e)};
-  size_t ring_frames = audio_ring_frames(&c);
-  struct ring *in = ring_create(ring_frames, s->channels);
-  struct ring *out = ring_create(ring_frames, s->channels);
-  if (!in || !out) {
-    ring_destroy(in);
-    ring_destroy(out);
-    engine_destroy(e);
-    snprintf(err, errlen, "out of memory");
-    return -1;
+  if (!s->profile) return 0;
+  char named[1100];
+  const char *path = s->profile;
+  if (!strchr(path, '/') && access(path, F_OK) && state) {
+    snprintf(named, sizeof named, "%s/%s.profile", state, path);
+    path = named;
   }
-  runconfig_attach(l->config, e);
-  ring_destroy(l->in);
-  ring_destroy(l->out);
-  engine_destroy(l->engine);
-  l->engine = e;
-  l->in = in;
-  l->out = out;
-  *cfg = c;
-  return 0;
+  return profile_load_file(e, path, err, errlen);
 }
 
-/* The OSC server on the settings' address (none with --no-osc or [osc] enabled = 0). */
-static int start_osc(struct live *l, struct control *ctl, char *err, size_t errlen) {
-  if (!l->s->osc_enabled) return 0;
-  if (!(l->osc = osc_create(l->s->osc_bind, l->s->osc_port, ctl, err, errlen))) return -1;
-  log_notice("OSC control on %s:%d", l->s->osc_bind, osc_port(l->osc));
-  return 0;
-}
-
-/* After a reload that changed the stream: a new engine for it, or the old one if the new
- * settings cannot make one. OSC is stopped meanwhile, so that it never holds an engine
- * that is freed. */
-static void rebuild_engine(struct live *l, struct audio_config *cfg, struct control *ctl) {
+int live_run(struct settings *s, struct runconfig *run) {
   char err[1024];
-  osc_destroy(l->osc);
-  l->osc = NULL;
-  if (build_engine(l, cfg, err, sizeof err))
-    log_error("%s; keeping the previous engine", err);
-  ctl->engine = l->engine;
-  if (start_osc(l, ctl, err, sizeof err)) log_error("%s; running without OSC", err);
-}
-
-int live_run(const struct settings *s, struct runconfig *config) {
-  char err[1024];
+  log_init(s->verbose, s->quiet);
   if (s->list_devices) {
     if (audio_init("hushd", err, sizeof err)) {
       log_error("%s", err);
@@ -426,24 +355,44 @@ int live_run(const struct settings *s, struct runconfig *config) {
     return 0;
   }
 
-  struct live l = {.s = s, .config = config, .ready_due = 1};
+  struct live l = {.s = s, .run = run};
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
-  find_state_dir(l.state_dir, sizeof l.state_dir);
+  enum engine_plan plan;
+  if (wisdom_load(s->wisdom, &plan, err, sizeof err) ||
+      !(l.engine = engine_create(&s->params, s->rate_hz, s->channels, plan, err, sizeof err))) {
+    log_error("%s", err);
+    return 2;
+  }
+  if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
+    log_warning("%s; running with the plans made now", err);
+  char state[1024];
+  if (start_noise_model(s, l.engine, state_dir(state, sizeof state), err, sizeof err)) {
+    log_error("%s", err);
+    engine_destroy(l.engine);
+    return 2;
+  }
+  if (!first) resume_params(l.engine);
+  struct audio_config cfg = {.input_device = s->input_device,
+                             .output_device = s->output_device, .rate_hz = s->rate_hz,
+                             .channels = s->channels, .frames = s->frames,
+                             .hop_frames = engine_hop_size(l.engine)};
+  size_t ring_frames = audio_ring_frames(&cfg);
+  l.in = ring_create(ring_frames, s->channels);
+  l.out = ring_create(ring_frames, s->channels);
   sem_init(&l.wake, 0, 0);
-  struct audio_config cfg;
-  int rc = 2;
-  if (!(l.notify = notify_create()) || build_engine(&l, &cfg, err, sizeof err)) {
-    log_error("%s", l.notify ? err : "out of memory");
+  int rc = 1;
+  l.notify = notify_create();
+  if (!l.in || !l.out || !l.notify) {
+    log_error("out of memory");
     goto done;
   }
-  resume_params(&l);
-  rc = 1;
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
-                        .state_dir = *l.state_dir ? l.state_dir : NULL,
-                        .save_config = runconfig_save, .config_ctx = config};
+                        .state_dir = state_dir(state, sizeof state),
+                        .save_config = runconfig_save, .config_ctx = run};
+  runconfig_attach(run, l.engine);
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
@@ -454,7 +403,6 @@ int live_run(const struct settings *s, struct runconfig *config) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  sa.sa_handler = on_reload;
   sigaction(SIGHUP, &sa, NULL);
   sigset_t stop_signals; /* blocked when we were restarted in place: take them now */
   sigemptyset(&stop_signals);
@@ -463,10 +411,13 @@ int live_run(const struct settings *s, struct runconfig *config) {
   sigaddset(&stop_signals, SIGHUP);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
-  if (start_osc(&l, &ctl, err, sizeof err)) {
-    log_error("%s", err);
-    rc = 2;
-    goto done;
+  if (s->osc_enabled) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+      log_error("%s", err);
+      rc = 2;
+      goto done;
+    }
+    log_notice("OSC control on %s:%d", s->osc_bind, osc_port(l.osc));
   }
 
   struct status_out so;
@@ -482,24 +433,23 @@ int live_run(const struct settings *s, struct runconfig *config) {
     if (r == 0) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
-      r = run_stream(&l, &info, &so);
-      if (r == 1) break;
-      if (r == 0) restart_in_place(&l);
-      close_stream(&l); /* a reload changed the stream: reopen at once */
-      rebuild_engine(&l, &cfg, &ctl);
-      continue;
+      notify_ready(l.notify);
+      enum stream_end end = run_stream(&l, &info, &so);
+      if (end == STREAM_STOP) break;
+      if (end == STREAM_RELOAD) close_stream(&l); /* alive: close it properly */
+      restart_in_place(&l);
     }
     notify_status(l.notify, "waiting for the audio device");
     l.attempts++;
     for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS) {
       notify_watchdog(l.notify, l.attempts, now_s()); /* alive while waiting */
       sleep_ms(TICK_MS);
-      if (reload_signal && reload(&l)) rebuild_engine(&l, &cfg, &ctl);
     }
     backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
   }
   notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
+  runconfig_attach(run, NULL);
   update_status(&l, 0);
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);

@@ -30,10 +30,11 @@ int main(int argc, char **argv) {
     rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
     if (rc) log_error("%s", err);
   } else {
-    struct runconfig *config = runconfig_create(&s, file, argc, argv);
-    file = NULL; /* the runconfig owns it now */
-    rc = config ? live_run(&s, config) : 1;
-    runconfig_destroy(config);
+    struct runconfig *run = runconfig_create(&s, file, argc, argv);
+    if (run) file = NULL; /* the runconfig owns it now */
+    rc = run ? live_run(&s, run) : 1;
+    if (!run) log_error("out of memory");
+    runconfig_destroy(run);
   }
   configfile_destroy(file);
   return rc;
