@@ -117,9 +117,13 @@ static int reload(struct live *l) {
   reload_signal = 0;
   notify_reloading(l->notify);
   int r = runconfig_reload(l->run, what, sizeof what, err, sizeof err);
-  if (r < 0) log_error("reload: %s; nothing changed", err);
-  else log_notice("reloaded: %s%s", what, r ? "; reopening the stream for it" : "");
-  notify_ready(l->notify);
+  if (r < 0)
+    log_error("reload: %s; keeping the settings", err);
+  else
+    log_notice("reloaded %s: %s%s", runconfig_path(l->run), what,
+               r ? "; restarting the audio stream" : "");
+  /* a new stream says READY=1 itself once its audio flows */
+  if (r <= 0) notify_ready(l->notify);
   return r > 0;
 }
 
@@ -131,7 +135,10 @@ static enum stream_end run_stream(struct live *l, const struct audio_info *info,
                                   struct status_out *so) {
   double last_update = 0, last_progress = now_s();
   unsigned long long callbacks = 0;
-  int size_told = 0;
+  int size_told = 0, ready_told = 0;
+  struct engine_meters start;
+  engine_meters(l->engine, &start);
+  const unsigned long long hops_at_start = start.hops;
   update_status(l, info->device_latency_ms);
   while (!stop_signal) {
     sleep_ms(TICK_MS);
@@ -158,6 +165,7 @@ static enum stream_end run_stream(struct live *l, const struct audio_info *info,
     }
     struct engine_meters m;
     engine_meters(l->engine, &m);
+    if (m.hops > hops_at_start && !ready_told++) notify_ready(l->notify); /* audio flows */
     notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
     if (t - last_update >= 1.0) {
       last_update = t;
@@ -217,7 +225,6 @@ static _Noreturn void restart_in_place(struct live *l) {
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGHUP); /* its default action would end the new process */
   sigprocmask(SIG_BLOCK, &block, NULL);
   osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
@@ -315,6 +322,18 @@ fail:
   return 1;
 }
 
+/* The noise profile of [noise] profile / --profile: a path, or the name of one in the
+ * state folder (NAME.profile, as OSC's /hushd/profile/save writes them). */
+static int load_start_profile(const char *p, const char *state, struct engine *e, char *err,
+                              size_t errlen) {
+  char named[1100];
+  if (!strchr(p, '/') && access(p, F_OK) && state) {
+    snprintf(named, sizeof named, "%s/%s.profile", state, p);
+    p = named;
+  }
+  return profile_load_file(e, p, err, errlen);
+}
+
 /* The folder for named noise profiles: systemd's StateDirectory=, else the XDG one. */
 static const char *state_dir(char *buf, size_t len) {
   const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
@@ -324,22 +343,6 @@ static const char *state_dir(char *buf, size_t len) {
   else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
   else return NULL;
   return buf;
-}
-
-/* [noise] profile (or --profile) is a path, or the name of a profile in the state folder
- * (NAME.profile, as OSC's /hushd/profile/save writes them); [noise] learn_s learns the
- * noise from the first seconds. */
-static int start_noise_model(const struct settings *s, struct engine *e, const char *state,
-                             char *err, size_t errlen) {
-  if (s->learn_s > 0) engine_learn(e, s->learn_s);
-  if (!s->profile) return 0;
-  char named[1100];
-  const char *path = s->profile;
-  if (!strchr(path, '/') && access(path, F_OK) && state) {
-    snprintf(named, sizeof named, "%s/%s.profile", state, path);
-    path = named;
-  }
-  return profile_load_file(e, path, err, errlen);
 }
 
 int live_run(struct settings *s, struct runconfig *run) {
@@ -368,11 +371,13 @@ int live_run(struct settings *s, struct runconfig *run) {
   if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
     log_warning("%s; running with the plans made now", err);
   char state[1024];
-  if (start_noise_model(s, l.engine, state_dir(state, sizeof state), err, sizeof err)) {
+  const char *state_path = state_dir(state, sizeof state);
+  if (s->profile && load_start_profile(s->profile, state_path, l.engine, err, sizeof err)) {
     log_error("%s", err);
     engine_destroy(l.engine);
     return 2;
   }
+  if (first && s->learn_s > 0) engine_learn(l.engine, s->learn_s);
   if (!first) resume_params(l.engine);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
@@ -390,7 +395,7 @@ int live_run(struct settings *s, struct runconfig *run) {
   }
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
   struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
-                        .state_dir = state_dir(state, sizeof state),
+                        .state_dir = state_path,
                         .save_config = runconfig_save, .config_ctx = run};
   runconfig_attach(run, l.engine);
 
@@ -408,7 +413,6 @@ int live_run(struct settings *s, struct runconfig *run) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
   if (s->osc_enabled) {
@@ -433,7 +437,6 @@ int live_run(struct settings *s, struct runconfig *run) {
     if (r == 0) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
-      notify_ready(l.notify);
       enum stream_end end = run_stream(&l, &info, &so);
       if (end == STREAM_STOP) break;
       if (end == STREAM_RELOAD) close_stream(&l); /* alive: close it properly */

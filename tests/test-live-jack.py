@@ -28,6 +28,9 @@ Tests:
   reload      SIGHUP re-reads the config file: a live parameter changes in place (OSC
               shows it), a change of fft_size reopens with the new size; a bad file
               changes nothing.
+  two-devices two streams: input from another JACK client (jack-play, which PortAudio
+              lists as a device), output to system; the sound arrives at its level
+              (bypass) and the stated latency is sane.
   devices     --list-devices shows the JACK device; a device name that matches nothing,
               or an index out of range, is exit status 2 with a message listing the
               candidates.
@@ -305,7 +308,7 @@ def test_reload(tmp):
         with open(conf, "w") as f:
             f.write("[dsp]\nthreshold = 3\n")
         h.proc.send_signal(signal.SIGHUP)
-        check(h.wait_for(r"reloaded: .*threshold", 5), "SIGHUP: the change is logged")
+        check(h.wait_for(r"reloaded .*: .*threshold", 5), "SIGHUP: the change is logged")
         rc, out = hushctl(h.osc_port(), "get", "threshold")
         check(out.split()[-1] == "3", f"threshold after SIGHUP: {out!r} (want 3)")
         check(len(re.findall(r"frames in hushd", h.text())) == 1,
@@ -324,6 +327,48 @@ def test_reload(tmp):
         check(out.split()[-1] == "3", f"threshold after the reopen: {out!r} (want 3)")
         rc, took = h.stop()
         check(rc == 0 and took < 1.0, f"SIGTERM: exit {rc} after {took:.2f} s")
+
+
+def test_two_devices(tmp):
+    amp, freq = 0.2, 300.0
+    t = np.arange(int(20 * RATE)) / RATE
+    sf.write(f"{tmp}/tone.wav", (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32),
+             RATE, subtype="FLOAT")
+    with JackServer(RATE, PERIOD, realtime=True) as jack:
+        src = subprocess.Popen(["jack-play", f"{tmp}/tone.wav"], env=jack.env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)  # PortAudio lists the JACK clients that exist at its start
+            h = Hushd(jack, ["--no-osc", "--input-device", "jack-play", "--set", "bypass=1"])
+            check(h.wait_for(r"frames in hushd", 10), "hushd starts with two devices")
+            m = re.search(r'two devices: "jack-play-\d+" -> "system".*\n.*latency ([\d.]+) ms: '
+                          r"(\d+) frames in hushd", h.text())
+            check(m is not None, "the start line says two devices, jack-play -> system")
+            if m:
+                stated = float(m.group(1))
+                hushd_ms = 1000 * int(m.group(2)) / RATE
+                check(hushd_ms <= stated < hushd_ms + 100,
+                      f"stated latency {stated} ms is hushd's {hushd_ms:.1f} ms plus a sane "
+                      "device latency")
+            time.sleep(1.0)
+            sf.write(f"{tmp}/silence.wav", np.zeros(3 * RATE, np.float32), RATE,
+                     subtype="FLOAT")
+            r = subprocess.run([JACK_LOOP, "system:playback_2", "hushd:out_0",
+                                f"{tmp}/silence.wav", f"{tmp}/rec.wav", "0"], env=jack.env(),
+                               capture_output=True, text=True, timeout=30)
+            y = sf.read(f"{tmp}/rec.wav", dtype="float32")[0]
+            level = 20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)) + 1e-12)
+            want = 20 * np.log10(amp / np.sqrt(2))
+            check(r.returncode == 0 and abs(level - want) < 1.0,
+                  f"the tone arrives through two streams: {level:.2f} dBFS (want {want:.2f})")
+            rc, took = h.stop()
+            counts = re.search(r"underruns (\d+), frames dropped (\d+), repeated (\d+)",
+                               h.text())
+            print("two devices: " + (counts.group(0) if counts else "no closing line"))
+            check(rc == 0 and counts is not None, f"SIGTERM: exit {rc}, counts reported")
+        finally:
+            src.terminate()
+            src.wait()
 
 
 def test_devices(tmp):
@@ -350,7 +395,7 @@ def test_devices(tmp):
 
 TESTS = {"audio-path": test_audio_path, "signals": test_signals,
          "reconnect": test_reconnect, "no-alloc": test_no_alloc, "osc": test_osc,
-         "reload": test_reload,
+         "reload": test_reload, "two-devices": test_two_devices,
          "devices": test_devices}
 
 if __name__ == "__main__":
