@@ -188,8 +188,9 @@ static enum stream_end run_stream(struct live *l, const struct audio_info *info,
  * same arguments, with the counts and uptime in RESUME_ENV and the live parameters as
  * they are now in RESUME_PARAMS_ENV (they win over the file, as OSC changes do until a
  * reload), so the new process reports totals, keeps its settings, and waits for the
- * device instead of failing on a device name that is missing for now. SIGINT/SIGTERM
- * stay blocked across exec and are taken by the new process's handlers. Also used when
+ * device instead of failing on a device name that is missing for now. SIGINT, SIGTERM
+ * and SIGHUP stay blocked across exec and are taken by the new process's handlers (a
+ * SIGHUP in between would otherwise end it). Also used when
  * a reload changed what needs a new stream and engine (after closing the stream).
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
@@ -225,6 +226,7 @@ static _Noreturn void restart_in_place(struct live *l) {
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP); /* its default action would end the new process */
   sigprocmask(SIG_BLOCK, &block, NULL);
   osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
@@ -413,6 +415,7 @@ int live_run(struct settings *s, struct runconfig *run) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
   if (s->osc_enabled) {
