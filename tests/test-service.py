@@ -273,7 +273,9 @@ def test_reconnect(tmp):
         h = start(jack, tmp, notify, ["--config", conf, "--osc-port", str(port)])
         check(notify.wait_for("READY=1", 10) is not None, "READY=1 arrives")
         check(ctl("set", "wet", "0.5") == "wet 0.5", "OSC: wet set to 0.5")
-        jack.stop(signal.SIGKILL)
+        # SIGTERM, not SIGKILL: a killed jackd leaves its slot in JACK's shared server
+        # registry (8 slots), and concurrent test runs would run out of them
+        jack.stop(signal.SIGTERM)
         lost = time.monotonic()
         check(wait_log(h, "lost the audio device", 5), "the server's death is reported")
         jack.start()
