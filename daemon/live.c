@@ -117,8 +117,11 @@ static int reload(struct live *l) {
   reload_signal = 0;
   notify_reloading(l->notify);
   int r = runconfig_reload(l->run, what, sizeof what, err, sizeof err);
-  if (r < 0) log_error("reload: %s; nothing changed", err);
-  else log_notice("reloaded: %s%s", what, r ? "; reopening the stream for it" : "");
+  if (r < 0)
+    log_error("reload: %s; keeping the settings", err);
+  else
+    log_notice("reloaded %s: %s%s", runconfig_path(l->run), what,
+               r ? "; restarting the audio stream" : "");
   /* a new stream says READY=1 itself once its audio flows */
   if (r <= 0) notify_ready(l->notify);
   return r > 0;

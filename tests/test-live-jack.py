@@ -308,7 +308,7 @@ def test_reload(tmp):
         with open(conf, "w") as f:
             f.write("[dsp]\nthreshold = 3\n")
         h.proc.send_signal(signal.SIGHUP)
-        check(h.wait_for(r"reloaded: .*threshold", 5), "SIGHUP: the change is logged")
+        check(h.wait_for(r"reloaded .*: .*threshold", 5), "SIGHUP: the change is logged")
         rc, out = hushctl(h.osc_port(), "get", "threshold")
         check(out.split()[-1] == "3", f"threshold after SIGHUP: {out!r} (want 3)")
         check(len(re.findall(r"frames in hushd", h.text())) == 1,
