@@ -80,7 +80,7 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
   }
   float hop_s = (float)e->hop / rate;
   for (int m = 0; m < e->models; m++) {
-    if (!(e->gain[m] = falloc(e->bins)) || !(e->noise[m] = noise_create(e->bins, hop_s)) ||
+    if (!(e->gain[m] = falloc(e->bins)) || !(e->noise[m] = noise_create(e->bins, hop_s, e->fft / e->hop)) ||
         !(e->gate[m] = gate_create(e->bins, rate, e->fft, e->hop)))
       goto oom;
     for (int k = 0; k < e->bins; k++) e->gain[m][k] = 1.f;
@@ -161,8 +161,7 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
     }
     noise_update(e->noise[m], e->power, adapt);
     const float *np = noise_mean_power(e->noise[m]);
-    gate_process(e->gate[m], &e->cur, e->power, np, noise_std_db(e->noise[m]),
-                 noise_std_epoch(e->noise[m]), e->gain[m]);
+    gate_process(e->gate[m], &e->cur, e->power, np, e->gain[m]);
     for (int k = 0; k < bins; k++) {
       gain_sum += e->gain[m][k];
       noise_sum += np[k];
