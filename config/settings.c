@@ -2,8 +2,11 @@
 #include "settings.h"
 
 #include <getopt.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hushd-version.h"
 
@@ -16,6 +19,76 @@ void settings_defaults(struct settings *s) {
   s->osc_bind = "127.0.0.1";
   s->osc_port = 9040;
   s->osc_enabled = 1;
+}
+
+static const struct so_info options[SO_COUNT] = {
+#define SO_INFO(section, key, type, field, min, max, unit, help) \
+  {#section, #key, type, offsetof(struct settings, field), min, max, unit, help},
+    SO_TABLE(SO_INFO)
+#undef SO_INFO
+};
+
+const struct so_info *so_info(int id) {
+  return id >= 0 && id < SO_COUNT ? &options[id] : NULL;
+}
+
+int so_find(const char *section, const char *key) {
+  for (int i = 0; i < SO_COUNT; i++)
+    if (!strcmp(options[i].section, section) && !strcmp(options[i].key, key)) return i;
+  return -1;
+}
+
+int settings_set_option(struct settings *s, int id, const char *text, const char *label,
+                        char *err, size_t errlen) {
+  const struct so_info *o = so_info(id);
+  char *field = (char *)s + o->offset;
+  if (o->type == SO_STRING) {
+    if (!*text && o->min > 0) {
+      snprintf(err, errlen, "%s: must not be empty", label);
+      return -1;
+    }
+    *(const char **)(void *)field = *text ? text : NULL;
+    return 0;
+  }
+  double v;
+  char *end = "";
+  if (o->type == SO_BOOL &&
+      (!strcasecmp(text, "on") || !strcasecmp(text, "true") || !strcasecmp(text, "yes")))
+    v = 1;
+  else if (o->type == SO_BOOL &&
+           (!strcasecmp(text, "off") || !strcasecmp(text, "false") || !strcasecmp(text, "no")))
+    v = 0;
+  else
+    v = strtod(text, &end);
+  if (end == text || *end || !(v >= o->min && v <= o->max) ||
+      (o->type != SO_FLOAT && v != floor(v))) {
+    if (o->type == SO_BOOL)
+      snprintf(err, errlen, "%s: '%s' is not 0 or 1 (or on/off, true/false, yes/no)", label,
+               text);
+    else
+      snprintf(err, errlen, "%s: '%s' is not %s in [%g, %g]%s%s", label, text,
+               o->type == SO_FLOAT ? "a number" : "a whole number", o->min, o->max,
+               *o->unit ? " " : "", o->unit);
+    return -1;
+  }
+  if (o->type == SO_FLOAT)
+    *(float *)(void *)field = (float)v;
+  else
+    *(int *)(void *)field = (int)v;
+  return 0;
+}
+
+void settings_format_option(const struct settings *s, int id, char *buf, size_t buflen) {
+  const struct so_info *o = so_info(id);
+  const char *field = (const char *)s + o->offset;
+  if (o->type == SO_STRING) {
+    const char *v = *(const char *const *)(const void *)field;
+    snprintf(buf, buflen, "%s", v ? v : "");
+  } else if (o->type == SO_FLOAT) {
+    snprintf(buf, buflen, "%g", *(const float *)(const void *)field);
+  } else {
+    snprintf(buf, buflen, "%d", *(const int *)(const void *)field);
+  }
 }
 
 int settings_assign(struct settings *s, const char *assignment, char *err, size_t errlen) {
@@ -41,7 +114,7 @@ int settings_assign(struct settings *s, const char *assignment, char *err, size_
 enum {
   OPT_LEARN = 256, OPT_PROFILE, OPT_SAVE_PROFILE, OPT_SPECTROGRAM, OPT_WISDOM,
   OPT_IN_DEV, OPT_OUT_DEV, OPT_RATE, OPT_FRAMES, OPT_CHANNELS, OPT_LIST,
-  OPT_OSC_BIND, OPT_OSC_PORT, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG
+  OPT_OSC_BIND, OPT_OSC_PORT, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG, OPT_DEMO
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +127,7 @@ static const struct option long_opts[] = {
     {"save-profile", required_argument, 0, OPT_SAVE_PROFILE},
     {"spectrogram", required_argument, 0, OPT_SPECTROGRAM},
     {"wisdom", required_argument, 0, OPT_WISDOM},
+    {"demo", required_argument, 0, OPT_DEMO},
     {"input-device", required_argument, 0, OPT_IN_DEV},
     {"output-device", required_argument, 0, OPT_OUT_DEV},
     {"rate", required_argument, 0, OPT_RATE},
@@ -71,17 +145,19 @@ static const struct option long_opts[] = {
     {"version", no_argument, 0, 'V'},
     {0, 0, 0, 0}};
 
-/* whole number in [lo, hi] for option `opt`, or -1 with a message */
-static int parse_int(const char *opt, const char *text, long lo, long hi, int *out, char *err,
-                     size_t errlen) {
-  char *end;
-  long v = strtol(text, &end, 10);
-  if (end == text || *end || v < lo || v > hi) {
-    snprintf(err, errlen, "--%s: '%s' is not a whole number in [%ld, %ld]", opt, text, lo, hi);
-    return -1;
+/* the SO_TABLE row that a long option sets */
+static int option_id(int opt) {
+  switch (opt) {
+    case OPT_LEARN: return SO_noise_learn_s;
+    case OPT_PROFILE: return SO_noise_profile;
+    case OPT_IN_DEV: return SO_audio_input_device;
+    case OPT_OUT_DEV: return SO_audio_output_device;
+    case OPT_RATE: return SO_audio_rate;
+    case OPT_FRAMES: return SO_audio_frames;
+    case OPT_CHANNELS: return SO_audio_channels;
+    case OPT_OSC_BIND: return SO_osc_bind;
+    default: return SO_osc_port;
   }
-  *out = (int)v;
-  return 0;
 }
 
 int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, char *err,
@@ -89,10 +165,10 @@ int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, ch
   /* A preset is applied first and --set on top, whatever their order on the line. */
   const char *sets[256];
   int nsets = 0;
-  optind = 1;
+  optind = 0; /* glibc: a full reset, so that the arguments can be parsed again */
   opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":i:o:s:p:vqhV", long_opts, NULL)) != -1) {
+  int c, li;
+  while ((c = getopt_long(argc, argv, ":i:o:s:p:vqhV", long_opts, &li)) != -1) {
     switch (c) {
       case 'i': s->input = optarg; break;
       case 'o': s->output = optarg; break;
@@ -104,36 +180,25 @@ int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, ch
         sets[nsets++] = optarg;
         break;
       case 'p': s->preset = optarg; break;
-      case OPT_LEARN: {
-        char *end;
-        double v = strtod(optarg, &end);
-        if (end == optarg || *end || !(v > 0 && v <= 600)) {
-          snprintf(err, errlen, "--learn: '%s' is not a number of seconds in (0, 600]", optarg);
-          return -1;
-        }
-        s->learn_s = (float)v;
-        break;
-      }
-      case OPT_PROFILE: s->profile = optarg; break;
       case OPT_SAVE_PROFILE: s->save_profile = optarg; break;
       case OPT_SPECTROGRAM: s->spectrogram = optarg; break;
       case OPT_WISDOM: s->wisdom = optarg; break;
-      case OPT_IN_DEV: s->input_device = optarg; break;
-      case OPT_OUT_DEV: s->output_device = optarg; break;
+      case OPT_DEMO: s->demo_dir = optarg; break;
+      case OPT_LEARN:
+      case OPT_PROFILE:
+      case OPT_IN_DEV:
+      case OPT_OUT_DEV:
       case OPT_RATE:
-        if (parse_int("rate", optarg, 8000, 384000, &s->rate_hz, err, errlen)) return -1;
-        break;
       case OPT_FRAMES:
-        if (parse_int("frames", optarg, 16, 8192, &s->frames, err, errlen)) return -1;
-        break;
       case OPT_CHANNELS:
-        if (parse_int("channels", optarg, 1, 64, &s->channels, err, errlen)) return -1;
+      case OPT_OSC_BIND:
+      case OPT_OSC_PORT: {
+        char label[32];
+        snprintf(label, sizeof label, "--%s", long_opts[li].name);
+        if (settings_set_option(s, option_id(c), optarg, label, err, errlen)) return -1;
         break;
+      }
       case OPT_LIST: s->list_devices = 1; break;
-      case OPT_OSC_BIND: s->osc_bind = optarg; break;
-      case OPT_OSC_PORT:
-        if (parse_int("osc-port", optarg, 1, 65535, &s->osc_port, err, errlen)) return -1;
-        break;
       case OPT_NO_OSC: s->osc_enabled = 0; break;
       case OPT_CONFIG: s->config_file = optarg; break;
       case OPT_PRINT_CONFIG: s->print_config = 1; break;
@@ -184,6 +249,7 @@ void settings_print_help(FILE *out, const char *prog) {
           "      --profile FILE       use a saved noise profile\n"
           "      --save-profile FILE  save the noise profile at the end\n"
           "      --wisdom FILE        FFTW wisdom file (plans with FFTW_MEASURE, saved back)\n"
+          "      --demo DIR           make a noisy speech sample in DIR and denoise it\n"
           "\n"
           "Live mode:\n"
           "      --list-devices       list audio devices and exit\n"
@@ -199,7 +265,9 @@ void settings_print_help(FILE *out, const char *prog) {
           "Settings:\n"
           "  -s, --set NAME=VALUE     set a parameter (below); may be repeated\n"
           "  -p, --preset NAME        start from a preset (below); --set applies on top\n"
-          "      --config FILE        read settings from FILE\n"
+          "      --config FILE        read settings from FILE (default: the first that exists\n"
+          "                           of $XDG_CONFIG_HOME/hushd/hushd.conf, that is\n"
+          "                           ~/.config/hushd/hushd.conf, and %s/hushd/hushd.conf)\n"
           "      --print-config       print the effective settings as a config file\n"
           "  -v, --verbose            more messages\n"
           "  -q, --quiet              only errors\n"
@@ -207,7 +275,7 @@ void settings_print_help(FILE *out, const char *prog) {
           "  -V, --version            version\n"
           "\n"
           "Parameters (--set NAME=VALUE; live = may change while running):\n",
-          prog, prog, HUSHD_VERSION);
+          prog, prog, HUSHD_VERSION, HUSHD_SYSCONFDIR);
   for (int i = 0; i < HP_COUNT; i++) {
     const struct hp_info *p = hp_info(i);
     char def[32], range[64];

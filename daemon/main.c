@@ -1,24 +1,33 @@
-/* hushd: parse the settings, then run one of the modes. Only wiring here. */
+/* hushd: build the settings (defaults, config file, command line), then run one of the
+ * modes. Only wiring here. */
 #include <stdio.h>
 
+#include "configfile.h"
+#include "demo.h"
 #include "offline.h"
 #include "settings.h"
 
 int main(int argc, char **argv) {
   struct settings s;
+  struct configfile *file;
   char err[1024];
-  settings_defaults(&s);
-  int r = settings_parse_args(&s, argc, argv, stdout, err, sizeof err);
+  int r = configfile_build(&s, &file, argc, argv, stdout, err, sizeof err);
   if (r > 0) return 0;
   if (r < 0) {
     fprintf(stderr, "hushd: %s\n", err);
     return 2;
   }
-  if (s.input) {
-    int rc = offline_run(&s, err, sizeof err);
+  int rc = 1;
+  if (s.print_config) {
+    configfile_print(stdout, &s);
+    rc = 0;
+  } else if (s.input || s.demo_dir) {
+    rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
     if (rc) fprintf(stderr, "hushd: %s\n", err);
-    return rc;
+  } else {
+    fprintf(stderr, "hushd: no audio device: live mode is not built yet; try scripts/run --demo, "
+                    "hushd --list-devices or hushd --input IN --output OUT\n");
   }
-  fprintf(stderr, "hushd: live mode is not built yet; use --input IN --output OUT\n");
-  return 1;
+  configfile_destroy(file);
+  return rc;
 }

@@ -3,7 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <math.h>
+#include <signal.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,175 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "picture.h"
+#include "progress.h"
+#include "wisdom.h"
 
-#define CHUNK 4096 /* frames per read */
+#define CHUNK 4096 /* frames per read (rounded up to whole hops) */
+
+/* Set by SIGINT/SIGTERM during a run: the loop stops and every temporary file goes. */
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* A file being made: written under a temporary name in the same folder, renamed to its
+ * real name only when everything succeeded, removed otherwise. */
+struct pending {
+  const char *path; /* the name it gets */
+  char *tmp;        /* temporary name; NULL when nothing was created */
+  int fd;           /* open on tmp until handed over; -1 after */
+};
+
+static int pending_open(struct pending *o, const char *path, char *err, size_t errlen) {
+  o->path = path;
+  o->fd = -1;
+  size_t len = strlen(path) + 16;
+  if (!(o->tmp = malloc(len))) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  snprintf(o->tmp, len, "%s.tmp-XXXXXX", path);
+  if ((o->fd = mkstemp(o->tmp)) < 0) {
+    snprintf(err, errlen, "%s: cannot create a file there: %s", path, strerror(errno));
+    free(o->tmp);
+    o->tmp = NULL;
+    return -1;
+  }
+  /* mkstemp makes 0600; give the file the permissions a new file normally gets */
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(o->fd, 0666 & ~mask);
+  return 0;
+}
+
+static int pending_commit(struct pending *o, char *err, size_t errlen) {
+  if (!o->tmp) return 0;
+  if (rename(o->tmp, o->path)) {
+    snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+    return -1;
+  }
+  free(o->tmp);
+  o->tmp = NULL;
+  return 0;
+}
+
+static void pending_discard(struct pending *o) {
+  if (o->fd >= 0) close(o->fd);
+  o->fd = -1;
+  if (o->tmp) unlink(o->tmp);
+  free(o->tmp);
+  o->tmp = NULL;
+}
+
+/* Writes text to a pending file and closes it. */
+static int pending_write_text(struct pending *o, const char *text, char *err, size_t errlen) {
+  FILE *f = fdopen(o->fd, "w");
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+    return -1;
+  }
+  o->fd = -1;
+  int bad = fputs(text, f) < 0;
+  if (fclose(f) || bad) {
+    snprintf(err, errlen, "%s: write failed: %s", o->path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* libsndfile reads integer PCM divided by 2^(bits-1) but writes it multiplied by
+ * 2^(bits-1) - 1 and, with clipping on, truncates instead of rounding, so an unchanged
+ * sample would not come back unchanged. For integer PCM hushd turns that normalisation
+ * off and scales, rounds and clips itself (exact in float up to 24 bits). Returns
+ * 2^(bits-1), or 0 to keep libsndfile's own conversion. */
+static float pcm_scale(int format) {
+  switch (format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8: return 0x1p7f;
+    case SF_FORMAT_PCM_16: return 0x1p15f;
+    case SF_FORMAT_PCM_24: return 0x1p23f;
+    case SF_FORMAT_PCM_32: return 0x1p31f;
+    default: return 0;
+  }
+}
+
+/* sf_readf_float in full scale [-1, 1] whatever the format. */
+static sf_count_t read_frames(SNDFILE *in, const SF_INFO *info, float *buf, sf_count_t n) {
+  n = sf_readf_float(in, buf, n);
+  float full = pcm_scale(info->format);
+  for (size_t i = 0; full && n > 0 && i < (size_t)n * info->channels; i++) buf[i] /= full;
+  return n;
+}
+
+/* sf_writef_float from full scale [-1, 1] whatever the format (clips). */
+static sf_count_t write_frames(SNDFILE *out, const SF_INFO *info, float *buf, sf_count_t n) {
+  float full = pcm_scale(info->format);
+  for (size_t i = 0; full && i < (size_t)n * info->channels; i++)
+    buf[i] = fminf(fmaxf(rintf(buf[i] * full), -full), full - 1);
+  return sf_writef_float(out, buf, n);
+}
+
+/* Opens the input with a message for each way it can be wrong. */
+static SNDFILE *open_input(const char *path, SF_INFO *info, struct stat *st, char *err,
+                           size_t errlen) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, st)) {
+    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return NULL;
+  }
+  const char *why = S_ISDIR(st->st_mode) ? "is a directory, not an audio file"
+                    : S_ISREG(st->st_mode) && st->st_size == 0 ? "the file is empty"
+                                         : NULL;
+  if (why) {
+    snprintf(err, errlen, "%s: %s", path, why);
+    close(fd);
+    return NULL;
+  }
+  memset(info, 0, sizeof *info);
+  SNDFILE *in = sf_open_fd(fd, SFM_READ, info, SF_TRUE);
+  if (!in) {
+    snprintf(err, errlen, "%s: not an audio file libsndfile can read (%s)", path,
+             sf_strerror(NULL));
+    return NULL;
+  }
+  if (info->frames <= 0) {
+    snprintf(err, errlen, "%s: holds no audio (0 frames)", path);
+    sf_close(in);
+    return NULL;
+  }
+  if (pcm_scale(info->format)) sf_command(in, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
+  return in;
+}
+
+/* Refuses, before anything is created, an output that would replace the input (the
+ * original would be lost) or that libsndfile cannot write in the input's format. */
+static int check_outputs(const struct settings *s, const struct stat *input,
+                         const SF_INFO *info, char *err, size_t errlen) {
+  const char *outputs[] = {s->output, s->spectrogram, s->save_profile};
+  for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+    struct stat st;
+    if (outputs[i] && stat(outputs[i], &st) == 0 && st.st_dev == input->st_dev &&
+        st.st_ino == input->st_ino) {
+      snprintf(err, errlen, "%s: is the input file; write the result to another file",
+               outputs[i]);
+      return -1;
+    }
+  }
+  if (!sf_format_check(info)) {
+    snprintf(err, errlen, "%s: libsndfile cannot write this file's format (0x%x)", s->output,
+             info->format);
+    return -1;
+  }
+  return 0;
+}
 
 static char *read_text_file(const char *path, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return NULL;
   }
   size_t cap = 1 << 16, len = 0;
@@ -37,171 +200,239 @@ static char *read_text_file(const char *path, char *err, size_t errlen) {
   return buf;
 }
 
+static int load_profile(struct engine *e, const char *path, char *err, size_t errlen) {
+  char *text = read_text_file(path, err, errlen);
+  if (!text) return -1;
+  char msg[512];
+  int bad = engine_profile_load(e, text, msg, sizeof msg);
+  free(text);
+  if (bad) snprintf(err, errlen, "%s: %s", path, msg);
+  return bad ? -1 : 0;
+}
+
+/* The engine's noise profile as text (malloc'd), or NULL when out of memory. */
+static char *profile_text(const struct engine *e) {
+  size_t need = engine_profile_save(e, 0, NULL, 0) + 1;
+  char *text = malloc(need);
+  if (text) engine_profile_save(e, 0, text, need);
+  return text;
+}
+
 /* Learns the noise from the first learn_s seconds with a throw-away engine and loads
  * the profile into e, so the whole file, its start included, is gated with it. */
 static int learn_first_seconds(struct engine *e, const struct hp_values *p, SNDFILE *in,
-                               const SF_INFO *info, float learn_s, float *buf, char *err,
-                               size_t errlen) {
+                               const SF_INFO *info, float learn_s, float *buf,
+                               size_t buf_frames, char *err, size_t errlen) {
   struct engine *l = engine_create(p, info->samplerate, info->channels, 0, err, errlen);
-  if (!l) return 2;
+  if (!l) return -1;
   sf_count_t want = (sf_count_t)(learn_s * info->samplerate);
   if (want > info->frames) want = info->frames;
   engine_learn(l, (float)want / info->samplerate);
-  sf_count_t done = 0;
-  while (done < want) {
-    sf_count_t n = want - done < CHUNK ? want - done : CHUNK;
-    n = sf_readf_float(in, buf, n);
-    if (n <= 0) break;
+  for (sf_count_t done = 0, n; done < want; done += n) {
+    n = want - done < (sf_count_t)buf_frames ? want - done : (sf_count_t)buf_frames;
+    if ((n = read_frames(in, info, buf, n)) <= 0) break;
     engine_process(l, buf, buf, (size_t)n);
-    done += n;
   }
   /* the tracker needs the last hop collected: push the engine's latency of silence */
-  memset(buf, 0, (size_t)CHUNK * info->channels * sizeof(float));
-  for (size_t left = engine_latency_frames(l) + engine_hop_size(l); left;) {
-    size_t n = left < CHUNK ? left : CHUNK;
+  memset(buf, 0, buf_frames * info->channels * sizeof(float));
+  for (size_t left = engine_latency_frames(l) + engine_hop_size(l), n; left; left -= n) {
+    n = left < buf_frames ? left : buf_frames;
     engine_process(l, buf, buf, n);
-    left -= n;
   }
-  size_t need = engine_profile_save(l, 0, NULL, 0) + 1;
-  char *text = malloc(need);
-  int rc = 0;
-  if (!text) {
+  char *text = profile_text(l);
+  int rc = -1;
+  if (!text)
     snprintf(err, errlen, "out of memory");
-    rc = 1;
-  } else {
-    engine_profile_save(l, 0, text, need);
-    if (engine_profile_load(e, text, err, errlen)) rc = 1;
-  }
+  else if (engine_profile_load(e, text, err, errlen) == 0)
+    rc = 0;
   free(text);
   engine_destroy(l);
   if (!rc && sf_seek(in, 0, SEEK_SET) < 0) {
-    snprintf(err, errlen, "%s", "cannot rewind the input after learning");
-    rc = 1;
+    snprintf(err, errlen, "cannot rewind the input after learning");
+    rc = -1;
   }
   return rc;
 }
 
-int offline_run(const struct settings *s, char *err, size_t errlen) {
-  SF_INFO info = {0};
-  SNDFILE *in = sf_open(s->input, SFM_READ, &info);
-  if (!in) {
-    snprintf(err, errlen, "%s: cannot read audio: %s", s->input, sf_strerror(NULL));
-    return 2;
-  }
-  if (info.frames <= 0) {
-    snprintf(err, errlen, "%s: the file holds no audio", s->input);
-    sf_close(in);
-    return 2;
-  }
-  int rc = 2;
-  struct engine *e =
-      engine_create(&s->params, info.samplerate, info.channels, 0, err, errlen);
-  float *buf = NULL;
-  char *tmp = NULL;
-  SNDFILE *out = NULL;
-  if (!e) goto done;
-  if (!(buf = malloc((size_t)CHUNK * info.channels * sizeof(float)))) {
-    snprintf(err, errlen, "out of memory");
-    goto done;
-  }
-  if (s->profile) {
-    char *text = read_text_file(s->profile, err, errlen);
-    if (!text) goto done;
-    int bad = engine_profile_load(e, text, err, errlen);
-    free(text);
-    if (bad) {
-      /* prefix the file name to the loader's message */
-      char msg[512];
-      snprintf(msg, sizeof msg, "%s", err);
-      snprintf(err, errlen, "%s: %s", s->profile, msg);
+/* Runs the whole input through the engine into out, hop by hop so that the mask of
+ * every hop can go to the picture. The engine's first `latency` output frames are
+ * dropped and as many frames of silence pushed at the end, so the output lines up with
+ * the input and has its length. Returns 0, or -1 with a message. */
+static int denoise(struct engine *e, SNDFILE *in, const SF_INFO *info, SNDFILE *out,
+                   struct picture *pic, int quiet, float *buf, size_t buf_frames,
+                   const char *out_name, char *err, size_t errlen) {
+  const size_t ch = info->channels, hop = engine_hop_size(e);
+  size_t skip = engine_latency_frames(e), flush = skip;
+  sf_count_t written = 0;
+  long long pushed = 0; /* frames given to the engine */
+  struct progress bar;
+  int rc = -1;
+  progress_start(&bar, (double)info->frames / info->samplerate, quiet);
+  for (;;) {
+    if (interrupted) {
+      snprintf(err, errlen, "interrupted; %s left as it was", out_name);
       goto done;
     }
-  }
-  if (s->learn_s > 0 &&
-      (rc = learn_first_seconds(e, &s->params, in, &info, s->learn_s, buf, err, errlen)))
-    goto done;
-
-  /* Write to a temporary file beside the output, renamed when complete. */
-  rc = 1;
-  size_t tl = strlen(s->output) + 16;
-  if (!(tmp = malloc(tl))) goto done;
-  snprintf(tmp, tl, "%s.tmp-XXXXXX", s->output);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot create a file there: %s", s->output, strerror(errno));
-    free(tmp);
-    tmp = NULL;
-    goto done;
-  }
-  /* mkstemp makes 0600; give the output the permissions a new file normally gets */
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
-  SF_INFO oinfo = info;
-  if (!(out = sf_open_fd(fd, SFM_WRITE, &oinfo, SF_TRUE))) {
-    snprintf(err, errlen, "%s: cannot write this format: %s", s->output, sf_strerror(NULL));
-    close(fd);
-    goto done;
-  }
-  sf_command(out, SFC_SET_CLIPPING, NULL, SF_TRUE);
-
-  /* Stream through: skip the engine's first `latency` output frames and push as many
-   * frames of silence at the end, so the output lines up with the input. */
-  size_t latency = engine_latency_frames(e), skip = latency, flush = latency;
-  sf_count_t written = 0;
-  for (;;) {
-    sf_count_t n = sf_readf_float(in, buf, CHUNK);
-    if (n <= 0) {
+    sf_count_t n = read_frames(in, info, buf, (sf_count_t)buf_frames);
+    if (n > 0) {
+      if (pic) picture_add_input(pic, buf, (size_t)n);
+    } else {
       if (!flush) break;
-      n = flush < CHUNK ? (sf_count_t)flush : CHUNK;
-      memset(buf, 0, (size_t)n * info.channels * sizeof(float));
+      n = flush < buf_frames ? (sf_count_t)flush : (sf_count_t)buf_frames;
+      memset(buf, 0, (size_t)n * ch * sizeof(float));
       flush -= (size_t)n;
     }
-    engine_process(e, buf, buf, (size_t)n);
+    /* slices end at hop boundaries: each one that completes a hop completes one */
+    for (size_t at = 0, len; at < (size_t)n; at += len) {
+      len = hop - (size_t)(pushed % (long long)hop);
+      if (len > (size_t)n - at) len = (size_t)n - at;
+      engine_process(e, buf + at * ch, buf + at * ch, len);
+      pushed += (long long)len;
+      if (pic && pushed % (long long)hop == 0)
+        for (size_t c = 0; c < ch; c++)
+          picture_add_mask(pic, pushed / (long long)hop - 1, engine_last_mask(e, (int)c));
+    }
     size_t drop = skip < (size_t)n ? skip : (size_t)n;
     skip -= drop;
     sf_count_t keep = n - (sf_count_t)drop;
-    if (written + keep > info.frames) keep = info.frames - written;
-    if (keep > 0 && sf_writef_float(out, buf + drop * info.channels, keep) != keep) {
-      snprintf(err, errlen, "%s: write failed: %s", s->output, sf_strerror(out));
-      goto done;
+    if (written + keep > info->frames) keep = info->frames - written;
+    if (keep > 0) {
+      if (pic) picture_add_output(pic, buf + drop * ch, (size_t)keep);
+      if (write_frames(out, info, buf + drop * ch, keep) != keep) {
+        snprintf(err, errlen, "%s: write failed: %s", out_name, sf_strerror(out));
+        goto done;
+      }
     }
     written += keep;
-  }
-  sf_write_sync(out);
-  if (sf_close(out)) {
-    out = NULL;
-    snprintf(err, errlen, "%s: could not finish writing", s->output);
-    goto done;
-  }
-  out = NULL;
-  if (rename(tmp, s->output)) {
-    snprintf(err, errlen, "%s: %s", s->output, strerror(errno));
-    goto done;
-  }
-  free(tmp);
-  tmp = NULL;
-  if (s->save_profile) {
-    size_t need = engine_profile_save(e, 0, NULL, 0) + 1;
-    char *text = malloc(need);
-    FILE *f = text ? fopen(s->save_profile, "w") : NULL;
-    if (f) {
-      engine_profile_save(e, 0, text, need);
-      fputs(text, f);
-    }
-    if (!f || fclose(f)) {
-      snprintf(err, errlen, "%s: cannot write the profile: %s", s->save_profile,
-               strerror(errno));
-      free(text);
-      goto done;
-    }
-    free(text);
+    progress_update(&bar, (double)written / info->samplerate);
   }
   rc = 0;
 done:
+  progress_end(&bar);
+  return rc;
+}
+
+static int write_picture(struct pending *png, const struct picture *pic,
+                         const struct settings *s, char *err, size_t errlen) {
+  FILE *f = fdopen(png->fd, "wb");
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", png->path, strerror(errno));
+    return -1;
+  }
+  png->fd = -1;
+  char msg[512];
+  int bad = picture_write_png(pic, f, s->input, s->output, msg, sizeof msg);
+  if (fclose(f) && !bad) {
+    snprintf(msg, sizeof msg, "write failed: %s", strerror(errno));
+    bad = -1;
+  }
+  if (bad) snprintf(err, errlen, "%s: %s", png->path, msg);
+  return bad;
+}
+
+static int write_profile(struct pending *prof, const struct engine *e, char *err,
+                         size_t errlen) {
+  char *text = profile_text(e);
+  if (!text) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int bad = pending_write_text(prof, text, err, errlen);
+  free(text);
+  return bad;
+}
+
+int offline_run(const struct settings *s, char *err, size_t errlen) {
+  SF_INFO info;
+  struct stat in_st;
+  SNDFILE *in = open_input(s->input, &info, &in_st, err, errlen), *out = NULL;
+  if (!in) return 2;
+  int rc = 2;
+  struct engine *e = NULL;
+  struct picture *pic = NULL;
+  float *buf = NULL;
+  size_t buf_frames = 0;
+  struct pending wav = {.fd = -1}, png = {.fd = -1}, prof = {.fd = -1};
+  struct sigaction act = {.sa_handler = on_signal}, old_int, old_term;
+  int handlers = 0;
+  char msg[512];
+
+  /* Everything that can be wrong with the input or the settings is found here, before
+   * any output file is created. */
+  enum engine_plan plan;
+  if (wisdom_load(s->wisdom, &plan, err, errlen)) goto done;
+  if (!(e = engine_create(&s->params, info.samplerate, info.channels, plan, msg,
+                          sizeof msg))) {
+    snprintf(err, errlen, "%s (%d Hz, %d channel%s): %s", s->input, info.samplerate,
+             info.channels, info.channels == 1 ? "" : "s", msg);
+    goto done;
+  }
+  if (check_outputs(s, &in_st, &info, err, errlen)) goto done;
+  if (s->profile && load_profile(e, s->profile, err, errlen)) goto done;
+
+  rc = 1;
+  size_t hop = (size_t)engine_hop_size(e);
+  buf_frames = (CHUNK + hop - 1) / hop * hop;
+  if (!(buf = malloc(buf_frames * info.channels * sizeof(float)))) {
+    snprintf(err, errlen, "out of memory");
+    goto done;
+  }
+  if (s->learn_s > 0 && learn_first_seconds(e, &s->params, in, &info, s->learn_s, buf,
+                                            buf_frames, err, errlen))
+    goto done;
+  if (s->spectrogram &&
+      !(pic = picture_create(info.samplerate, info.channels, engine_fft_size(e), (int)hop,
+                             info.frames, err, errlen)))
+    goto done;
+
+  /* From here on temporary files exist: a signal only asks the loop to stop, so that
+   * they are removed. A folder that cannot be written is a bad argument too (2). */
+  interrupted = 0;
+  sigaction(SIGINT, &act, &old_int);
+  sigaction(SIGTERM, &act, &old_term);
+  handlers = 1;
+  rc = 2;
+  if (pending_open(&wav, s->output, err, errlen) ||
+      (s->spectrogram && pending_open(&png, s->spectrogram, err, errlen)) ||
+      (s->save_profile && pending_open(&prof, s->save_profile, err, errlen)))
+    goto done;
+  rc = 1;
+  SF_INFO oinfo = info;
+  if (!(out = sf_open_fd(wav.fd, SFM_WRITE, &oinfo, SF_TRUE))) {
+    snprintf(err, errlen, "%s: cannot write this format: %s", s->output, sf_strerror(NULL));
+    goto done;
+  }
+  wav.fd = -1; /* libsndfile closes it */
+  sf_command(out, SFC_SET_CLIPPING, NULL, SF_TRUE);
+  if (pcm_scale(info.format)) sf_command(out, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
+
+  if (denoise(e, in, &info, out, pic, s->quiet, buf, buf_frames, s->output, err, errlen))
+    goto done;
+  sf_write_sync(out);
+  int close_failed = sf_close(out);
+  out = NULL;
+  if (close_failed) {
+    snprintf(err, errlen, "%s: could not finish writing", s->output);
+    goto done;
+  }
+  if ((pic && write_picture(&png, pic, s, err, errlen)) ||
+      (s->save_profile && write_profile(&prof, e, err, errlen)))
+    goto done;
+  if (pending_commit(&png, err, errlen) || pending_commit(&prof, err, errlen) ||
+      pending_commit(&wav, err, errlen))
+    goto done;
+  if (s->wisdom && wisdom_save(s->wisdom, err, errlen)) goto done;
+  rc = 0;
+done:
   if (out) sf_close(out);
-  if (tmp) unlink(tmp);
-  free(tmp);
+  pending_discard(&wav);
+  pending_discard(&png);
+  pending_discard(&prof);
+  if (handlers) {
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+  }
+  picture_destroy(pic);
   free(buf);
   engine_destroy(e);
   sf_close(in);

@@ -28,10 +28,14 @@
 
 struct engine;
 
+enum engine_plan { ENGINE_PLAN_ESTIMATE = 0, ENGINE_PLAN_MEASURE = 1 };
+
 /* params: a full set (fft/hop may be 0 = auto, resolved here for rate_hz).
- * fftw_flags: 0 = FFTW_ESTIMATE. Returns NULL with a message in err. */
+ * plan: how FFTW plans: ENGINE_PLAN_ESTIMATE (0: deterministic, instant) or
+ * ENGINE_PLAN_MEASURE (measured, uses and adds to the process's FFTW wisdom).
+ * Returns NULL with a message in err. */
 struct engine *engine_create(const struct hp_values *params, int rate_hz, int channels,
-                             unsigned fftw_flags, char *err, size_t errlen);
+                             enum engine_plan plan, char *err, size_t errlen);
 void engine_destroy(struct engine *e);
 
 int engine_rate(const struct engine *e);

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastmath.h"
+
 #define NOISE_START_S 0.25f  /* averaging period for the first estimate */
 #define SPP_XI_H1 31.62f     /* a-priori SNR under speech presence: 15 dB */
 #define SPP_CAP 0.99f        /* stagnation guard of the presence probability */
@@ -32,21 +34,6 @@
 /* For exponentially distributed bin power (Gaussian noise) the dB level has a standard
  * deviation of 5.57 dB: the spread the adaptive model reports. */
 #define EXP_STD_DB 5.572f
-
-/* 2^x for x <= 0 without a libm call, so the per-bin loop vectorizes: the integer part
- * goes into the exponent bits, a cubic gives 2^f on [0, 1) (relative error < 1e-4);
- * below 2^-126 it returns 2^-126, which is 0 for the presence probability. */
-static inline float fast_exp2f(float x) {
-  float t = x < -126.f ? 1.f : x + 127.f; /* in [1, 127]: truncation is floor */
-  int i = (int)t;
-  float f = t - (float)i;
-  float poly = 1.f + f * (0.695976f + f * (0.224940f + f * 0.0790841f));
-  union {
-    int i;
-    float f;
-  } u = {.i = i << 23};
-  return u.f * poly;
-}
 
 struct noise {
   int bins;

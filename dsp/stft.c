@@ -6,14 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Both the input history and the overlap-add accumulator are rings of fft_size samples
+ * whose read/write position moves by one hop per call (a hop divides fft_size, so a hop
+ * never wraps): nothing is shifted per hop, and every per-sample loop below is a plain
+ * multiply over at most two contiguous stretches that the compiler vectorizes. */
 struct stft {
   int n, hop, bins;
+  int pos;         /* history: ring index of the oldest sample of the window */
+  int ola_pos;     /* ola: ring index of the next output hop */
+  int spec_align;  /* fftwf_alignment_of the planned spectrum */
   float *win_a;    /* analysis window, n */
   float *win_s;    /* synthesis window incl. 1/n FFT scale and WOLA normalisation, n */
-  float *history;  /* last n input samples, oldest first */
+  float *history;  /* ring of the last n input samples */
   float *frame;    /* FFT time-domain buffer, n (FFTW-aligned) */
   fftwf_complex *spec; /* FFT frequency buffer, bins (FFTW-aligned) */
-  float *ola;      /* overlap-add accumulator, n */
+  float *ola;      /* ring of overlap-add sums, n */
   fftwf_plan fwd, inv;
 };
 
@@ -40,6 +47,7 @@ struct stft *stft_create(int n, int hop, unsigned flags) {
     stft_destroy(s);
     return NULL;
   }
+  s->spec_align = fftwf_alignment_of((float *)s->spec);
   /* Periodic sqrt-Hann analysis window. The synthesis window divides it by the sum of
    * squared analysis windows over all hop shifts, so analysis x synthesis overlap-adds
    * to exactly one at every sample (least-squares WOLA, Griffin & Lim 1984); in double
@@ -80,26 +88,58 @@ int stft_bins(const struct stft *s) { return s->bins; }
 void stft_reset(struct stft *s) {
   memset(s->history, 0, s->n * sizeof(float));
   memset(s->ola, 0, s->n * sizeof(float));
+  s->pos = s->ola_pos = 0;
+}
+
+/* dst = a * b, len samples */
+static void mul(float *restrict dst, const float *restrict a, const float *restrict b,
+                int len) {
+  for (int i = 0; i < len; i++) dst[i] = a[i] * b[i];
+}
+
+/* acc += a * b, len samples */
+static void mul_add(float *restrict acc, const float *restrict a, const float *restrict b,
+                    int len) {
+  for (int i = 0; i < len; i++) acc[i] += a[i] * b[i];
+}
+
+static int fft_aligned(const struct stft *s, float complex *spectrum) {
+  return fftwf_alignment_of((float *)spectrum) == s->spec_align;
 }
 
 void stft_analyze(struct stft *s, const float *in, float complex *spectrum) {
   const int n = s->n, hop = s->hop;
-  memmove(s->history, s->history + hop, (n - hop) * sizeof(float));
-  memcpy(s->history + n - hop, in, hop * sizeof(float));
-  for (int i = 0; i < n; i++) s->frame[i] = s->history[i] * s->win_a[i];
-  fftwf_execute(s->fwd);
-  memcpy(spectrum, s->spec, s->bins * sizeof(fftwf_complex));
+  /* The new hop replaces the oldest; the window then starts one hop later. */
+  memcpy(s->history + s->pos, in, hop * sizeof(float));
+  s->pos = (s->pos + hop) % n;
+  const int tail = n - s->pos; /* window samples before the ring wraps */
+  mul(s->frame, s->history + s->pos, s->win_a, tail);
+  mul(s->frame + tail, s->history, s->win_a + tail, s->pos);
+  if (fft_aligned(s, spectrum)) {
+    fftwf_execute_dft_r2c(s->fwd, s->frame, (fftwf_complex *)spectrum);
+  } else {
+    fftwf_execute(s->fwd);
+    memcpy(spectrum, s->spec, s->bins * sizeof(fftwf_complex));
+  }
 }
 
-const float *stft_dry_hop(const struct stft *s) { return s->history; }
+const float *stft_dry_hop(const struct stft *s) { return s->history + s->pos; }
 
-void stft_synthesize(struct stft *s, const float complex *spectrum, float *out) {
-  const int n = s->n, hop = s->hop;
-  memcpy(s->spec, spectrum, s->bins * sizeof(fftwf_complex));
-  fftwf_execute(s->inv);
-  for (int i = 0; i < n; i++) s->ola[i] += s->frame[i] * s->win_s[i];
-  /* The oldest hop now has every frame that covers it: it is finished. */
-  memcpy(out, s->ola, hop * sizeof(float));
-  memmove(s->ola, s->ola + hop, (n - hop) * sizeof(float));
-  memset(s->ola + n - hop, 0, hop * sizeof(float));
+void stft_synthesize(struct stft *s, float complex *spectrum, float *out) {
+  const int n = s->n, hop = s->hop, pos = s->ola_pos;
+  if (fft_aligned(s, spectrum)) {
+    fftwf_execute_dft_c2r(s->inv, (fftwf_complex *)spectrum, s->frame);
+  } else {
+    memcpy(s->spec, spectrum, s->bins * sizeof(fftwf_complex));
+    fftwf_execute(s->inv);
+  }
+  /* The frame's first sample lines up with the next output hop. */
+  const int tail = n - pos;
+  mul_add(s->ola + pos, s->frame, s->win_s, tail);
+  mul_add(s->ola, s->frame + tail, s->win_s + tail, pos);
+  /* The oldest hop now has every frame that covers it: it is finished, and its place
+   * in the ring becomes the newest, still empty, hop. */
+  memcpy(out, s->ola + pos, hop * sizeof(float));
+  memset(s->ola + pos, 0, hop * sizeof(float));
+  s->ola_pos = (pos + hop) % n;
 }

@@ -29,7 +29,9 @@ int stft_fft_size(const struct stft *s);
 int stft_hop_size(const struct stft *s);
 int stft_bins(const struct stft *s); /* fft_size/2 + 1 */
 
-/* RT-safe. in_hop: hop_size samples. spectrum: stft_bins() values, written. */
+/* RT-safe. in_hop: hop_size samples. spectrum: stft_bins() values, written. The FFT
+ * writes straight into spectrum when it has the SIMD alignment FFTW planned with (any
+ * fftwf_malloc'ed array, and malloc's on x86-64); otherwise through a copy. */
 void stft_analyze(struct stft *s, const float *in_hop, float complex *spectrum);
 
 /* RT-safe. The hop_size input samples that the output hop of the next
@@ -37,9 +39,10 @@ void stft_analyze(struct stft *s, const float *in_hop, float complex *spectrum);
  * valid after stft_analyze, points into the instance. */
 const float *stft_dry_hop(const struct stft *s);
 
-/* RT-safe. spectrum: stft_bins() values (read only; scratch is internal).
- * out_hop: hop_size samples, written. */
-void stft_synthesize(struct stft *s, const float complex *spectrum, float *out_hop);
+/* RT-safe. spectrum: stft_bins() values, used as the inverse FFT's input and so
+ * overwritten (FFTW's complex-to-real transforms destroy their input; this saves a
+ * copy per hop). out_hop: hop_size samples, written. */
+void stft_synthesize(struct stft *s, float complex *spectrum, float *out_hop);
 
 /* Clears the signal history (not the plans): the next hop starts from silence. */
 void stft_reset(struct stft *s);
