@@ -9,6 +9,9 @@
  * literature, rescaled to the hop like the noise tracker's constants. */
 #define DD_ALPHA 0.98f
 #define DD_HOP_S 0.016f
+/* The usual lower bound of the a priori SNR (-25 dB); it also keeps the recursion out
+ * of denormal floats, which cost a hundred cycles each. */
+#define DD_XI_FLOOR 0.00316f
 
 /* Transients (keyboard clicks, knocks) rise within a millisecond; speech, even a
  * plosive, rises over several. The power above TRANSIENT_LO_HZ, where a click is loud
@@ -31,18 +34,20 @@ struct gate {
   float cache_key[4];  /* threshold parameters the per-bin thresholds were made for */
   int cache_valid;
   float *xi_min, *post_min; /* per-bin thresholds (power ratios), bins */
-  float *keep;     /* binary decision of this frame, bins */
+  /* keep, smooth: bins values with a 0 on either side (keep[-1], keep[bins]), so that
+   * the neighbour test needs no edge cases; keep_buf, smooth_buf own them */
+  float *keep_buf, *keep;     /* binary decision of this frame (1 = keep) */
+  float *smooth_buf, *smooth; /* after the optional majority vote across frequency */
   float *prev;     /* previous frame's decision before isolated-bin removal, bins */
   int *count;      /* prefix count of kept bins, bins + 1 */
-  float *smooth;   /* after frequency smoothing, bins */
   float *gain;     /* smoothed gain state, bins */
   float *hold;     /* frames left in hold, bins */
   /* transients */
   int hf_lo, hf_hi;      /* bins of the band watched for transients */
   float hf_avg;          /* recent power in that band, smoothed */
-  float *recent;         /* recent power per bin before a transient, smoothed */
+  float *recent;         /* the previous frame's power (the level before a transient) */
   float transient_left;  /* frames of transient suppression left */
-  float recent_coef;     /* per-hop smoothing for RECENT_S */
+  float recent_coef;     /* per-hop smoothing of hf_avg for RECENT_S */
 };
 
 struct gate *gate_create(int bins, int rate, int fft, int hop) {
@@ -54,12 +59,12 @@ struct gate *gate_create(int bins, int rate, int fft, int hop) {
   g->hop = hop;
   g->dd_alpha = powf(DD_ALPHA, (float)hop / rate / DD_HOP_S);
   g->a2 = calloc(bins, sizeof(float));
-  g->keep = calloc(bins, sizeof(float));
+  g->keep_buf = calloc(bins + 2, sizeof(float));
+  g->smooth_buf = calloc(bins + 2, sizeof(float));
   g->prev = calloc(bins, sizeof(float));
   g->xi_min = calloc(bins, sizeof(float));
   g->post_min = calloc(bins, sizeof(float));
   g->count = calloc(bins + 1, sizeof(int));
-  g->smooth = calloc(bins, sizeof(float));
   g->gain = calloc(bins, sizeof(float));
   g->hold = calloc(bins, sizeof(float));
   g->recent = calloc(bins, sizeof(float));
@@ -68,22 +73,25 @@ struct gate *gate_create(int bins, int rate, int fft, int hop) {
   g->hf_hi = (int)(TRANSIENT_HI_HZ * fft / rate);
   if (g->hf_hi > bins - 1) g->hf_hi = bins - 1;
   if (g->hf_lo > g->hf_hi) g->hf_lo = g->hf_hi;
-  if (!g->prev || !g->xi_min || !g->post_min || !g->recent || !g->a2 || !g->keep || !g->count || !g->smooth || !g->gain || !g->hold) {
+  if (!g->a2 || !g->keep_buf || !g->smooth_buf || !g->prev || !g->xi_min || !g->post_min ||
+      !g->count || !g->gain || !g->hold || !g->recent) {
     gate_destroy(g);
     return NULL;
   }
+  g->keep = g->keep_buf + 1;
+  g->smooth = g->smooth_buf + 1;
   return g;
 }
 
 void gate_destroy(struct gate *g) {
   if (!g) return;
   free(g->a2);
-  free(g->keep);
+  free(g->keep_buf);
+  free(g->smooth_buf);
   free(g->prev);
   free(g->xi_min);
   free(g->post_min);
   free(g->count);
-  free(g->smooth);
   free(g->gain);
   free(g->hold);
   free(g->recent);
@@ -124,113 +132,120 @@ static void thresholds(struct gate *g, const struct hp_values *p) {
   }
 }
 
-/* The decision. xi, the decision-directed a priori SNR, weighs the previous frame's
- * clean-power estimate against this frame's excess power over the noise: in noise it
- * stays low where the raw power ratio fluctuates (fewer musical blips), and once speech
- * is there it follows it. It lags an onset, so a bin whose raw power is far above the
- * noise (onset_db) opens at once as well. Powers are compared: no log or exp. */
-static void decide(struct gate *g, const float *power, const float *noise_power) {
-  const float a = g->dd_alpha;
-  float *restrict a2 = g->a2, *restrict keep = g->keep;
-  const float *restrict xi_min = g->xi_min, *restrict post_min = g->post_min;
-  for (int k = 0; k < g->bins; k++) {
-    float inv = 1.f / noise_power[k];
-    float post = power[k] * inv;
-    float excess = post - 1.f;
-    float xi = a * a2[k] * inv + (1.f - a) * (excess > 0.f ? excess : 0.f);
-    float w = xi / (1.f + xi);
-    a2[k] = w * w * power[k];
-    keep[k] = xi > xi_min[k] || post > post_min[k] ? 1.f : 0.f;
-  }
+/* The sum of n values in SUM_LANES partial sums, which gcc vectorizes (a single running
+ * sum is a chain of dependent adds it may not reorder). */
+#define SUM_LANES 8
+static float band_sum(const float *x, int n) {
+  float part[SUM_LANES] = {0};
+  int i = 0;
+  for (; i + SUM_LANES <= n; i += SUM_LANES)
+    for (int j = 0; j < SUM_LANES; j++) part[j] += x[i + j];
+  for (; i < n; i++) part[0] += x[i];
+  float sum = 0;
+  for (int j = 0; j < SUM_LANES; j++) sum += part[j];
+  return sum;
 }
 
-/* Isolated-bin removal: a kept bin with no kept neighbour in frequency and not kept in
- * the previous frame is a noise peak (musical noise), not speech, whose harmonics span
- * two or more bins of this window and last longer than a hop. */
-static void drop_isolated(struct gate *g) {
-  const int bins = g->bins;
-  const float *keep = g->keep;
-  float *prev = g->prev, *out = g->smooth;
-  for (int k = 0; k < bins; k++) {
-    float left = k > 0 ? keep[k - 1] : 0.f, right = k < bins - 1 ? keep[k + 1] : 0.f;
-    out[k] = keep[k] > 0.5f && left + right + prev[k] > 0.5f ? 1.f : 0.f;
-  }
-  memcpy(prev, keep, bins * sizeof(float));
-  memcpy(g->keep, out, bins * sizeof(float));
-}
-
-/* Frequency smoothing: the majority of the decisions over +-w bins, so an isolated kept
- * bin in a noisy region is dropped and a single dropped bin inside speech is filled.
- * Integer prefix counts keep the running sum exact and cheap. */
-static const float *smooth_freq(struct gate *g, int w) {
-  const int bins = g->bins;
-  if (w <= 0) return g->keep;
-  g->count[0] = 0;
-  for (int k = 0; k < bins; k++) g->count[k + 1] = g->count[k] + (g->keep[k] > 0.5f);
-  for (int k = 0; k < bins; k++) {
-    int lo = k - w < 0 ? 0 : k - w, hi = k + w >= bins ? bins - 1 : k + w;
-    g->smooth[k] = 2 * (g->count[hi + 1] - g->count[lo]) > hi - lo + 1 ? 1.f : 0.f;
-  }
-  return g->smooth;
-}
-
-/* Transient suppression. A rise of the high band by more than transient_db within a
- * hop starts transient_ms of suppression: bins that rose with the transient are
- * dropped at once (the tracker never sees a click, it is far too short). Returns 1
- * while suppressing. */
+/* Transient detection. A rise of the high band by more than transient_db within a hop
+ * starts transient_ms of suppression (the noise tracker never sees a click: it is far
+ * too short). Returns 1 while suppressing. */
 static int transient(struct gate *g, const struct hp_values *p, const float *power) {
-  const float a = g->recent_coef;
-  float e = 0;
-  for (int k = g->hf_lo; k <= g->hf_hi; k++) e += power[k];
+  float e = band_sum(power + g->hf_lo, g->hf_hi + 1 - g->hf_lo);
   const float rise = db_to_power(p->v[HP_transient_db]);
   if (g->transient_left <= 0 && p->v[HP_transient_db] > 0 && g->hf_avg > 0 &&
       e > rise * g->hf_avg)
     g->transient_left = p->v[HP_transient_ms] * 0.001f * g->rate / g->hop;
   if (g->transient_left > 0) {
     g->transient_left -= 1.f;
-    for (int k = 0; k < g->bins; k++)
-      if (power[k] > TRANSIENT_KEEP * g->recent[k]) g->keep[k] = 0.f;
     /* at its end the band's level is taken as it is: a lasting rise (a new noise, a
      * voice) starts no second transient */
     if (g->transient_left <= 0) g->hf_avg = e;
     return 1;
   }
-  g->hf_avg = a * g->hf_avg + (1.f - a) * e;
-  for (int k = 0; k < g->bins; k++) g->recent[k] = a * g->recent[k] + (1.f - a) * power[k];
+  g->hf_avg = g->recent_coef * g->hf_avg + (1.f - g->recent_coef) * e;
   return 0;
 }
 
+/* The decision. xi, the decision-directed a priori SNR, weighs the previous frame's
+ * clean-power estimate against this frame's excess power over the noise: in noise it
+ * stays low where the raw power ratio fluctuates (fewer musical blips), and once speech
+ * is there it follows it. It lags an onset, so a bin whose raw power is far above the
+ * noise (onset_db) opens at once as well. During a transient, a bin that rose more
+ * than TRANSIENT_KEEP above its level in the frame before is dropped: the click goes,
+ * speech that was already there stays. Powers are compared: no log or exp. */
+static void decide(struct gate *g, const float *restrict power,
+                   const float *restrict inv_noise, int in_transient) {
+  const float a = g->dd_alpha;
+  const int calm = !in_transient;
+  float *restrict a2 = g->a2, *restrict keep = g->keep;
+  const float *restrict xi_min = g->xi_min, *restrict post_min = g->post_min;
+  const float *restrict recent = g->recent;
+  for (int k = 0; k < g->bins; k++) {
+    float inv = inv_noise[k];
+    float post = power[k] * inv;
+    float excess = post - 1.f;
+    float xi = a * a2[k] * inv + (1.f - a) * (excess > 0.f ? excess : 0.f);
+    xi = xi > DD_XI_FLOOR ? xi : DD_XI_FLOOR;
+    float w = xi / (1.f + xi);
+    a2[k] = w * w * power[k];
+    keep[k] = (float)(((xi > xi_min[k]) | (post > post_min[k])) &
+                      ((power[k] <= TRANSIENT_KEEP * recent[k]) | calm));
+  }
+}
+
+/* Frequency smoothing: the majority of the decisions over +-w bins, so an isolated kept
+ * bin in a noisy region is dropped and a single dropped bin inside speech is filled.
+ * Integer prefix counts keep the running sum exact and cheap. */
+static void smooth_freq(struct gate *g, int w) {
+  const int bins = g->bins;
+  g->count[0] = 0;
+  for (int k = 0; k < bins; k++) g->count[k + 1] = g->count[k] + (g->keep[k] > 0.5f);
+  for (int k = 0; k < bins; k++) {
+    int lo = k - w < 0 ? 0 : k - w, hi = k + w >= bins ? bins - 1 : k + w;
+    g->smooth[k] = 2 * (g->count[hi + 1] - g->count[lo]) > hi - lo + 1 ? 1.f : 0.f;
+  }
+}
+
 void gate_process(struct gate *g, const struct hp_values *p, const float *power,
-                  const float *noise_power, float *gain) {
+                  const float *inv_noise, float *gain) {
   const int bins = g->bins;
   thresholds(g, p);
-  decide(g, power, noise_power);
   int in_transient = transient(g, p, power);
-  if (p->v[HP_isolated] > 0.5f) drop_isolated(g);
-  const float *decision =
-      smooth_freq(g, (int)lrintf(p->v[HP_freq_smooth_hz] * g->fft / (2.f * g->rate)));
+  decide(g, power, inv_noise, in_transient);
+  int w = (int)lrintf(p->v[HP_freq_smooth_hz] * g->fft / (2.f * g->rate));
+  if (w > 0) smooth_freq(g, w);
+  const float *restrict d = w > 0 ? g->smooth : g->keep;
 
-  /* Time: attack towards 1 (instant at 0 ms), hold, then release towards the floor. */
+  /* Isolated-bin removal, then time smoothing, in one branch-free pass (every case is
+   * computed, then selected, so gcc vectorizes it).
+   * Isolated: a kept bin with no kept neighbour in frequency and not kept in the
+   * previous frame is a noise peak (musical noise), not speech, whose harmonics span
+   * two or more bins of this window and last longer than a hop. The edge bins have one
+   * neighbour only (d[-1] = d[bins] = 0): DC, where noise such as brown noise is
+   * strongest, gets no benefit of the doubt.
+   * Time: attack towards 1 (instant at 0 ms), hold, then release towards the floor; a
+   * bin that a transient closed goes to the floor at once. */
   const float hop_ms = 1000.f * g->hop / g->rate;
   const float floor_gain = powf(10.f, -p->v[HP_reduction_db] / 20.f);
   const float a_att = coef(p->v[HP_attack_ms], hop_ms);
   const float a_rel = coef(p->v[HP_release_ms], hop_ms);
   const float hold_frames = p->v[HP_hold_ms] / hop_ms;
+  const float lone = p->v[HP_isolated] > 0.5f ? 0.5f : -1.f; /* neighbour sum to exceed */
+  const int tr = in_transient;
+  const float *restrict prev = g->prev;
+  float *restrict gs = g->gain, *restrict hs = g->hold;
   for (int k = 0; k < bins; k++) {
-    float gk = g->gain[k], hk = g->hold[k];
-    if (decision[k] > 0.5f) {
-      hk = hold_frames;
-      gk = a_att * gk + (1.f - a_att);
-    } else if (in_transient) {
-      hk = 0.f;
-      gk = floor_gain;
-    } else if (hk > 0.f) {
-      hk -= 1.f;
-    } else {
-      gk = a_rel * gk + (1.f - a_rel) * floor_gain;
-    }
-    g->gain[k] = gk;
-    g->hold[k] = hk;
+    float gk = gs[k], hk = hs[k];
+    int open = (d[k] > 0.5f) & (d[k - 1] + d[k + 1] + prev[k] > lone);
+    float g_open = a_att * gk + (1.f - a_att);
+    float g_rel = a_rel * gk + (1.f - a_rel) * floor_gain;
+    float g_closed = tr ? floor_gain : (hk > 0.f ? gk : g_rel);
+    float h_closed = tr ? 0.f : (hk > 1.f ? hk - 1.f : 0.f);
+    gk = open ? g_open : g_closed;
+    hs[k] = open ? hold_frames : h_closed;
+    gs[k] = gk;
     gain[k] = gk < floor_gain ? floor_gain : gk;
   }
+  memcpy(g->prev, d, bins * sizeof(float));
+  if (!in_transient) memcpy(g->recent, power, bins * sizeof(float));
 }

@@ -20,10 +20,11 @@ struct gate;
 struct gate *gate_create(int bins, int rate_hz, int fft_size, int hop_size);
 void gate_destroy(struct gate *g);
 
-/* RT-safe. power: this frame's |X|^2; noise_power: the noise model's mean power (> 0);
- * both bins values. gain: bins values written, each in [floor, 1]. */
+/* RT-safe. power: this frame's |X|^2; inv_noise: 1 / the noise model's mean power
+ * (noise_inv_power, so the gate multiplies instead of dividing); both bins values.
+ * gain: bins values written, each in [floor, 1]. */
 void gate_process(struct gate *g, const struct hp_values *p, const float *power,
-                  const float *noise_power, float *gain);
+                  const float *inv_noise, float *gain);
 
 void gate_reset(struct gate *g);
 

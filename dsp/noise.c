@@ -30,6 +30,8 @@
 #define SPP_XI_H1 31.62f     /* a-priori SNR under speech presence: 15 dB */
 #define SPP_CAP 0.99f        /* stagnation guard of the presence probability */
 #define PSD_SMOOTH_16MS 0.95f /* noise PSD smoothing per 16 ms (see above) */
+#define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
+#define TRACK_S 0.016f        /* period of the tracker's update of one bin */
 
 /* For exponentially distributed bin power (Gaussian noise) the dB level has a standard
  * deviation of 5.57 dB: the spread the adaptive model reports. */
@@ -39,8 +41,10 @@ struct noise {
   int bins;
   int skip_frames;            /* partial frames at the start (fft/hop - 1) */
   int start_frames;           /* frames averaged for the first estimate */
-  float alpha_psd, alpha_spp; /* per-hop smoothing constants */
-  float *lambda;              /* tracked mean noise power, bins: what the gate reads */
+  int blocks;                 /* the tracker updates 1/blocks of the bins per hop */
+  float alpha_psd, alpha_spp; /* smoothing constants per update of a bin */
+  float *lambda;              /* tracked mean noise power, bins */
+  float *inv;                 /* 1 / lambda, bins: what the gate reads */
   float *spp_avg;             /* smoothed speech presence probability, bins */
   float *std_db;              /* spread of the noise level, bins */
   unsigned epoch;
@@ -55,17 +59,24 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   if (!n) return NULL;
   n->bins = bins;
   n->lambda = calloc(bins, sizeof(float));
+  n->inv = calloc(bins, sizeof(float));
   n->spp_avg = calloc(bins, sizeof(float));
   n->std_db = calloc(bins, sizeof(float));
   n->learn_pow = calloc(bins, sizeof(double));
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
-  if (!n->lambda || !n->spp_avg || !n->std_db || !n->learn_pow || !n->learn_db ||
+  if (!n->lambda || !n->inv || !n->spp_avg || !n->std_db || !n->learn_pow || !n->learn_db ||
       !n->learn_db2) {
     noise_destroy(n);
     return NULL;
   }
-  float r = hop_s / 0.016f;
+  /* Each bin is updated once per TRACK_S at short hops (the published method's own
+   * frame period), a block of bins per hop: the estimate is as good and the cost per hop
+   * is a fraction. */
+  n->blocks = (int)lrintf(TRACK_S / hop_s);
+  if (n->blocks < 1) n->blocks = 1;
+  if (n->blocks > bins) n->blocks = bins;
+  float r = n->blocks * hop_s / 0.016f;
   n->alpha_psd = powf(PSD_SMOOTH_16MS, r);
   n->alpha_spp = powf(0.9f, r);
   n->skip_frames = frames_per_window > 1 ? frames_per_window - 1 : 0;
@@ -78,6 +89,7 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
 void noise_destroy(struct noise *n) {
   if (!n) return;
   free(n->lambda);
+  free(n->inv);
   free(n->spp_avg);
   free(n->std_db);
   free(n->learn_pow);
@@ -103,7 +115,8 @@ static void learn_frame(struct noise *n, const float *power) {
     double m = n->learn_db[k] / cnt;
     double var = n->learn_db2[k] / cnt - m * m;
     n->std_db[k] = (float)sqrt(var > 0 ? var : 0);
-    n->lambda[k] = (float)(n->learn_pow[k] / cnt) + 1e-20f;
+    n->lambda[k] = (float)(n->learn_pow[k] / cnt) + NOISE_TINY;
+    n->inv[k] = 1.f / n->lambda[k];
     n->spp_avg[k] = 0;
   }
   n->frames_seen = n->start_frames + 1;
@@ -112,24 +125,30 @@ static void learn_frame(struct noise *n, const float *power) {
 
 static void start_frame(struct noise *n, const float *power) {
   float w = 1.f / (float)(n->frames_seen + 1);
-  for (int k = 0; k < n->bins; k++) n->lambda[k] += w * (power[k] - n->lambda[k]);
+  for (int k = 0; k < n->bins; k++) {
+    n->lambda[k] += w * (power[k] - n->lambda[k]);
+    n->inv[k] = 1.f / (n->lambda[k] + NOISE_TINY);
+  }
 }
 
-static void track_frame(struct noise *n, const float *power) {
+/* SPP-MMSE update of the bins [k0, k1). */
+static void track_frame(struct noise *n, const float *power, int k0, int k1) {
   const float xi = SPP_XI_H1;
   /* p = 1 / (1 + (1 + xi) e^(-post xi/(1+xi))), written with 2^x */
   const float g = -(xi / (1.f + xi)) * (float)M_LOG2E;
   const float a = n->alpha_psd, as = n->alpha_spp;
-  float *restrict lambda = n->lambda, *restrict spp = n->spp_avg;
-  for (int k = 0; k < n->bins; k++) {
+  float *restrict lambda = n->lambda, *restrict inv = n->inv, *restrict spp = n->spp_avg;
+  for (int k = k0; k < k1; k++) {
     float lam = lambda[k];
-    float post = power[k] / lam;
+    float post = power[k] * inv[k];
     float p = 1.f / (1.f + (1.f + xi) * fast_exp2f(post * g));
     float s = as * spp[k] + (1.f - as) * p;
     spp[k] = s;
-    p = s > SPP_CAP && p > SPP_CAP ? SPP_CAP : p;
+    p = (s > SPP_CAP) & (p > SPP_CAP) ? SPP_CAP : p;
     float est = (1.f - p) * power[k] + p * lam;
-    lambda[k] = a * lam + (1.f - a) * est + 1e-20f;
+    lam = a * lam + (1.f - a) * est + NOISE_TINY;
+    lambda[k] = lam;
+    inv[k] = 1.f / lam;
   }
 }
 
@@ -137,15 +156,18 @@ void noise_update(struct noise *n, const float *power, int adapt) {
   if (n->frames_in < n->skip_frames) {
     /* a partial frame: only keeps the gate from keeping everything until the start */
     n->frames_in++;
-    if (!n->frames_seen) memcpy(n->lambda, power, n->bins * sizeof(float));
+    if (!n->frames_seen) start_frame(n, power);
     return;
   }
   if (n->learn_left) learn_frame(n, power);
   if (!adapt && n->frames_seen) return;
-  if (n->frames_seen < n->start_frames)
+  if (n->frames_seen < n->start_frames) {
     start_frame(n, power);
-  else
-    track_frame(n, power);
+  } else {
+    int b = n->frames_seen % n->blocks;
+    track_frame(n, power, (int)((long)n->bins * b / n->blocks),
+                (int)((long)n->bins * (b + 1) / n->blocks));
+  }
   n->frames_seen++;
 }
 
@@ -162,6 +184,7 @@ void noise_learn_start(struct noise *n, int frames) {
 
 int noise_learning(const struct noise *n) { return n->learn_left; }
 const float *noise_mean_power(const struct noise *n) { return n->lambda; }
+const float *noise_inv_power(const struct noise *n) { return n->inv; }
 const float *noise_std_db(const struct noise *n) { return n->std_db; }
 unsigned noise_std_epoch(const struct noise *n) { return n->epoch; }
 
@@ -222,7 +245,8 @@ int noise_profile_load(struct noise *n, int rate, int fft, const char *text, cha
     text += off;
   }
   for (int k = 0; k < b; k++) {
-    n->lambda[k] = powf(10.f, mean[k] / 10.f) + 1e-20f;
+    n->lambda[k] = powf(10.f, mean[k] / 10.f) + NOISE_TINY;
+    n->inv[k] = 1.f / n->lambda[k];
     n->std_db[k] = sd[k];
     n->spp_avg[k] = 0;
   }
