@@ -26,12 +26,13 @@
 #define SPEECH_LO_HZ 300.f
 #define SPEECH_HI_HZ 3400.f
 #define HIGH_BAND_HZ 4000.f
+#define LOW_BAND_HZ 100.f
 
 struct gate {
   int bins, rate, fft, hop;
   float dd_alpha;  /* per hop */
   float *a2;       /* previous frame's estimated clean power (Wiener gain^2 * power) */
-  float cache_key[4];  /* threshold parameters the per-bin thresholds were made for */
+  float cache_key[5];  /* threshold parameters the per-bin thresholds were made for */
   int cache_valid;
   float *xi_min, *post_min; /* per-bin thresholds (power ratios), bins */
   /* keep, smooth: bins values with a 0 on either side (keep[-1], keep[bins]), so that
@@ -115,16 +116,18 @@ static float db_to_power(float db) { return powf(10.f, db / 10.f); }
 /* Per-bin thresholds as power ratios, remade when a threshold parameter changes:
  * speech_band_db applies in 300-3400 Hz (where speech has most of its energy and the
  * cost of a missed bin is highest), high_band_db above 4 kHz (where most bins hold only
- * noise, at 48 kHz two thirds of them). */
+ * noise, at 48 kHz two thirds of them), low_band_db below 100 Hz (under most voices'
+ * fundamental, where hum, fans, engines and brown noise are strongest). */
 static void thresholds(struct gate *g, const struct hp_values *p) {
-  const float key[4] = {p->v[HP_threshold], p->v[HP_onset_db], p->v[HP_speech_band_db],
-                        p->v[HP_high_band_db]};
+  const float key[5] = {p->v[HP_threshold], p->v[HP_onset_db], p->v[HP_speech_band_db],
+                        p->v[HP_high_band_db], p->v[HP_low_band_db]};
   if (g->cache_valid && !memcmp(key, g->cache_key, sizeof key)) return;
   memcpy(g->cache_key, key, sizeof key);
   g->cache_valid = 1;
   for (int k = 0; k < g->bins; k++) {
     float hz = (float)k * g->rate / g->fft;
-    float off = hz > HIGH_BAND_HZ                           ? key[3]
+    float off = hz < LOW_BAND_HZ                            ? key[4]
+                : hz > HIGH_BAND_HZ                         ? key[3]
                 : hz > SPEECH_LO_HZ && hz < SPEECH_HI_HZ ? key[2]
                                                             : 0.f;
     g->xi_min[k] = db_to_power(key[0] + off);

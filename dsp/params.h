@@ -22,10 +22,12 @@ enum hp_type { HP_FLOAT, HP_INT, HP_BOOL };
     "keep a bin when its estimated speech-to-noise ratio (decision-directed a priori SNR) exceeds this") \
   X(onset_db, HP_FLOAT, "dB", 0.0, 60.0, 12.0, 1, \
     "also keep a bin at once when its power exceeds the noise by this much (word onsets)") \
-  X(speech_band_db, HP_FLOAT, "dB", -20.0, 20.0, -3.0, 1, \
+  X(speech_band_db, HP_FLOAT, "dB", -20.0, 20.0, -1.5, 1, \
     "added to threshold and onset_db in 300-3400 Hz, where speech has most of its energy") \
   X(high_band_db, HP_FLOAT, "dB", -20.0, 20.0, 2.0, 1, \
     "added to threshold and onset_db above 4 kHz, where most bins hold only noise") \
+  X(low_band_db, HP_FLOAT, "dB", -20.0, 20.0, 6.0, 1, \
+    "added to threshold and onset_db below 100 Hz, under most voices' fundamental") \
   X(isolated, HP_BOOL, "", 0, 1, 1, 1, \
     "1 = drop a kept bin with no kept neighbour in frequency or time (musical noise)") \
   X(reduction_db, HP_FLOAT, "dB", 0.0, 80.0, 20.0, 1, \
