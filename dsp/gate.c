@@ -46,7 +46,9 @@ struct gate {
   /* transients */
   int hf_lo, hf_hi;      /* bins of the band watched for transients */
   float hf_avg;          /* recent power in that band, smoothed */
-  float *recent;         /* the previous frame's power (the level before a transient) */
+  /* the power two frames back and one frame back (recent, newer): the level before a
+   * transient, taken from before the frame that already holds its first samples */
+  float *recent, *newer;
   float transient_left;  /* frames of transient suppression left */
   float recent_coef;     /* per-hop smoothing of hf_avg for RECENT_S */
 };
@@ -69,13 +71,14 @@ struct gate *gate_create(int bins, int rate, int fft, int hop) {
   g->gain = calloc(bins, sizeof(float));
   g->hold = calloc(bins, sizeof(float));
   g->recent = calloc(bins, sizeof(float));
+  g->newer = calloc(bins, sizeof(float));
   g->recent_coef = expf(-(float)hop / rate / RECENT_S);
   g->hf_lo = (int)(TRANSIENT_LO_HZ * fft / rate);
   g->hf_hi = (int)(TRANSIENT_HI_HZ * fft / rate);
   if (g->hf_hi > bins - 1) g->hf_hi = bins - 1;
   if (g->hf_lo > g->hf_hi) g->hf_lo = g->hf_hi;
   if (!g->a2 || !g->keep_buf || !g->smooth_buf || !g->prev || !g->xi_min || !g->post_min ||
-      !g->count || !g->gain || !g->hold || !g->recent) {
+      !g->count || !g->gain || !g->hold || !g->recent || !g->newer) {
     gate_destroy(g);
     return NULL;
   }
@@ -96,6 +99,7 @@ void gate_destroy(struct gate *g) {
   free(g->gain);
   free(g->hold);
   free(g->recent);
+  free(g->newer);
   free(g);
 }
 
@@ -104,6 +108,7 @@ void gate_reset(struct gate *g) {
   memset(g->gain, 0, g->bins * sizeof(float));
   memset(g->hold, 0, g->bins * sizeof(float));
   memset(g->recent, 0, g->bins * sizeof(float));
+  memset(g->newer, 0, g->bins * sizeof(float));
   memset(g->prev, 0, g->bins * sizeof(float));
   g->hf_avg = 0;
   g->transient_left = 0;
@@ -235,11 +240,12 @@ void gate_process(struct gate *g, const struct hp_values *p, const float *power,
   const float hold_frames = p->v[HP_hold_ms] / hop_ms;
   const float lone = p->v[HP_isolated] > 0.5f ? 0.5f : -1.f; /* neighbour sum to exceed */
   const int tr = in_transient;
-  const float *restrict prev = g->prev;
   float *restrict gs = g->gain, *restrict hs = g->hold;
+  float *restrict prev = g->prev;
   for (int k = 0; k < bins; k++) {
     float gk = gs[k], hk = hs[k];
     int open = (d[k] > 0.5f) & (d[k - 1] + d[k + 1] + prev[k] > lone);
+    prev[k] = d[k];
     float g_open = a_att * gk + (1.f - a_att);
     float g_rel = a_rel * gk + (1.f - a_rel) * floor_gain;
     float g_closed = tr ? floor_gain : (hk > 0.f ? gk : g_rel);
@@ -249,6 +255,10 @@ void gate_process(struct gate *g, const struct hp_values *p, const float *power,
     gs[k] = gk;
     gain[k] = gk < floor_gain ? floor_gain : gk;
   }
-  memcpy(g->prev, d, bins * sizeof(float));
-  if (!in_transient) memcpy(g->recent, power, bins * sizeof(float));
+  if (!in_transient) {
+    float *t = g->recent;
+    g->recent = g->newer;
+    g->newer = t;
+    memcpy(g->newer, power, bins * sizeof(float));
+  }
 }
