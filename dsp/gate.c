@@ -15,10 +15,11 @@
 
 /* Transients (keyboard clicks, knocks) rise within a millisecond; speech, even a
  * plosive, rises over several. The power above TRANSIENT_LO_HZ, where a click is loud
- * and voiced speech is weak, is compared with its recent level (RECENT_S). */
+ * and voiced speech is weak, is compared with its level BACK_S before. */
 #define TRANSIENT_LO_HZ 2000.f
 #define TRANSIENT_HI_HZ 16000.f
-#define RECENT_S 0.02f
+#define BACK_S 0.01f
+#define BACK_MAX 8 /* frames of that band's level kept */
 /* During a transient a bin is still kept while it is at most this far above its level
  * before the transient: speech that was already there goes on. */
 #define TRANSIENT_KEEP 10.f
@@ -45,12 +46,12 @@ struct gate {
   float *hold;     /* frames left in hold, bins */
   /* transients */
   int hf_lo, hf_hi;      /* bins of the band watched for transients */
-  float hf_avg;          /* recent power in that band, smoothed */
+  float hf_ring[BACK_MAX]; /* that band's power in the last frames */
+  int hf_pos, hf_back;     /* newest entry; how many frames make BACK_S */
   /* the power two frames back and one frame back (recent, newer): the level before a
    * transient, taken from before the frame that already holds its first samples */
   float *recent, *newer;
   float transient_left;  /* frames of transient suppression left */
-  float recent_coef;     /* per-hop smoothing of hf_avg for RECENT_S */
 };
 
 struct gate *gate_create(int bins, int rate, int fft, int hop) {
@@ -72,7 +73,9 @@ struct gate *gate_create(int bins, int rate, int fft, int hop) {
   g->hold = calloc(bins, sizeof(float));
   g->recent = calloc(bins, sizeof(float));
   g->newer = calloc(bins, sizeof(float));
-  g->recent_coef = expf(-(float)hop / rate / RECENT_S);
+  g->hf_back = (int)lrintf(BACK_S * rate / hop);
+  if (g->hf_back < 1) g->hf_back = 1;
+  if (g->hf_back > BACK_MAX - 1) g->hf_back = BACK_MAX - 1;
   g->hf_lo = (int)(TRANSIENT_LO_HZ * fft / rate);
   g->hf_hi = (int)(TRANSIENT_HI_HZ * fft / rate);
   if (g->hf_hi > bins - 1) g->hf_hi = bins - 1;
@@ -110,7 +113,7 @@ void gate_reset(struct gate *g) {
   memset(g->recent, 0, g->bins * sizeof(float));
   memset(g->newer, 0, g->bins * sizeof(float));
   memset(g->prev, 0, g->bins * sizeof(float));
-  g->hf_avg = 0;
+  memset(g->hf_ring, 0, sizeof g->hf_ring);
   g->transient_left = 0;
 }
 
@@ -160,17 +163,15 @@ static float band_sum(const float *x, int n) {
 static int transient(struct gate *g, const struct hp_values *p, const float *power) {
   float e = band_sum(power + g->hf_lo, g->hf_hi + 1 - g->hf_lo);
   const float rise = db_to_power(p->v[HP_transient_db]);
-  if (g->transient_left <= 0 && p->v[HP_transient_db] > 0 && g->hf_avg > 0 &&
-      e > rise * g->hf_avg)
+  float before = g->hf_ring[(g->hf_pos + BACK_MAX - g->hf_back + 1) % BACK_MAX];
+  if (p->v[HP_transient_db] > 0 && before > 0 && e > rise * before)
     g->transient_left = p->v[HP_transient_ms] * 0.001f * g->rate / g->hop;
+  g->hf_pos = (g->hf_pos + 1) % BACK_MAX;
+  g->hf_ring[g->hf_pos] = e;
   if (g->transient_left > 0) {
     g->transient_left -= 1.f;
-    /* at its end the band's level is taken as it is: a lasting rise (a new noise, a
-     * voice) starts no second transient */
-    if (g->transient_left <= 0) g->hf_avg = e;
     return 1;
   }
-  g->hf_avg = g->recent_coef * g->hf_avg + (1.f - g->recent_coef) * e;
   return 0;
 }
 

@@ -283,7 +283,7 @@ static void test_isolated_bin_removal_halves_lone_blips_in_noise(void **state) {
 
 /* Keyboard-like clicks (a noise tick and a 2.5 kHz ring decaying over 20 ms, 24 dB
  * above a pink floor) every 120-240 ms: with transient handling they lose at least
- * 10 dB, 9 dB more than without it (a slow noise tracker never follows them, and each
+ * 15 dB, 12 dB more than without it (a slow noise tracker never follows them, and each
  * is loud enough to open the gate). */
 static void test_clicks_attenuated_by_transient_handling(void **state) {
   (void)state;
@@ -302,8 +302,8 @@ static void test_clicks_attenuated_by_transient_handling(void **state) {
          att_without = db(energy(without, ms(1000), n) / e_in);
   print_message("clicks: %.1f dB with transient handling, %.1f dB without\n", att_with,
                 att_without);
-  assert_true(att_with <= -10.0);
-  assert_true(att_with <= att_without - 9.0);
+  assert_true(att_with <= -15.0);
+  assert_true(att_with <= att_without - 12.0);
   free(x), free(clicks), free(with), free(without);
 }
 
