@@ -219,6 +219,25 @@ static void test_noise_attenuated_15db_within_250ms_of_start(void **state) {
   }
 }
 
+/* Noise that steps up by 12 dB at 2 s (a fan switched on) is attenuated by at least
+ * 15 dB again within 1.5 s of the step: the tracker is not stuck believing the new noise
+ * is speech. */
+static void test_noise_step_up_12db_followed_within_1500ms(void **state) {
+  (void)state;
+  size_t n = ms(6000), step = ms(2000);
+  float *x = calloc(n, sizeof *x);
+  add_white(x, n, 0.005, 17);
+  for (size_t i = step; i < n; i++) x[i] *= 4.f;
+  float *y = run(x, n, NULL, NULL, -1);
+  double late = db(energy(y, step + ms(1500), n) / energy(x, step + ms(1500), n));
+  double soon = db(energy(y, step + ms(100), step + ms(600)) /
+                   energy(x, step + ms(100), step + ms(600)));
+  print_message("noise step +12 dB: %.1f dB over 0.1-0.6 s after it, %.1f dB from 1.5 s on\n",
+                soon, late);
+  assert_true(late <= -15.0);
+  free(x), free(y);
+}
+
 /* A word that starts abruptly after 1 s of noise (20 dB below the word): the output
  * carries the word at its level from 5 ms after its first sample on (instant attack
  * and the onset path), within 2 dB over 5-25 ms, with an error at least 10 dB below. */
@@ -312,6 +331,7 @@ int main(void) {
       cmocka_unit_test(test_white_noise_0db_si_sdr_gain_at_least_10db),
       cmocka_unit_test(test_pink_noise_15db_speech_level_within_1db),
       cmocka_unit_test(test_noise_attenuated_15db_within_250ms_of_start),
+      cmocka_unit_test(test_noise_step_up_12db_followed_within_1500ms),
       cmocka_unit_test(test_word_onset_kept_within_5ms),
       cmocka_unit_test(test_isolated_bin_removal_halves_lone_blips_in_noise),
       cmocka_unit_test(test_clicks_attenuated_by_transient_handling),
