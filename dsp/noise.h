@@ -35,7 +35,9 @@ void noise_learn_start(struct noise *n, int frames);
 int noise_learning(const struct noise *n); /* frames still to learn; 0 = not learning */
 
 const float *noise_mean_power(const struct noise *n); /* bins values, > 0 */
-const float *noise_inv_power(const struct noise *n);  /* 1 / mean power, bins values */
+/* bins values: 1 / (mean power x a factor from a learned spread, 1 when adaptive);
+ * the gate compares |X|^2 times this with its thresholds */
+const float *noise_inv_power(const struct noise *n);
 const float *noise_std_db(const struct noise *n);     /* bins values */
 unsigned noise_std_epoch(const struct noise *n);
 
