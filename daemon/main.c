@@ -4,6 +4,7 @@
 
 #include "configfile.h"
 #include "demo.h"
+#include "live.h"
 #include "offline.h"
 #include "settings.h"
 
@@ -25,8 +26,7 @@ int main(int argc, char **argv) {
     rc = s.demo_dir ? demo_run(&s, stdout, err, sizeof err) : offline_run(&s, err, sizeof err);
     if (rc) fprintf(stderr, "hushd: %s\n", err);
   } else {
-    fprintf(stderr, "hushd: no audio device: live mode is not built yet; try scripts/run --demo, "
-                    "hushd --list-devices or hushd --input IN --output OUT\n");
+    rc = live_run(&s);
   }
   configfile_destroy(file);
   return rc;

@@ -79,4 +79,15 @@ const float *engine_last_mask(const struct engine *e, int ch);
 size_t engine_profile_save(const struct engine *e, int ch, char *buf, size_t len);
 int engine_profile_load(struct engine *e, const char *text, char *err, size_t errlen);
 
+/* Any thread but the audio thread, while the audio thread keeps calling
+ * engine_process(_hop): engine_profile_save/load for a running engine. Parsing,
+ * formatting and allocation happen on the calling thread; the audio thread only copies
+ * the model at its next hop. They wait at most timeout_ms for that hop (sleeping), and
+ * fail with a message when none comes or another such call is in progress.
+ * save: returns the profile text (malloc'd, the caller frees; channel 0's model), or NULL
+ * with a message. load: returns 0, or -1 with a message (as engine_profile_load). */
+char *engine_profile_save_live(struct engine *e, int timeout_ms, char *err, size_t errlen);
+int engine_profile_load_live(struct engine *e, const char *text, int timeout_ms, char *err,
+                             size_t errlen);
+
 #endif

@@ -299,17 +299,22 @@ int noise_profile_load(struct noise *n, int rate, int fft, const char *text, cha
     }
     text += off;
   }
-  for (int k = 0; k < b; k++) {
-    n->lambda[k] = powf(10.f, mean[k] / 10.f) + NOISE_TINY;
-    n->std_db[k] = sd[k];
-    n->spread[k] = spread_factor(sd[k]);
+  for (int k = 0; k < b; k++) mean[k] = powf(10.f, mean[k] / 10.f);
+  noise_set_model(n, mean, sd);
+  free(mean);
+  free(sd);
+  return 0;
+}
+
+void noise_set_model(struct noise *n, const float *mean_power, const float *std_db) {
+  for (int k = 0; k < n->bins; k++) {
+    n->lambda[k] = mean_power[k] + NOISE_TINY;
+    n->std_db[k] = std_db[k];
+    n->spread[k] = spread_factor(std_db[k]);
     n->inv[k] = 1.f / (n->lambda[k] * n->spread[k]);
     n->spp_avg[k] = 0;
   }
-  free(mean);
-  free(sd);
   n->frames_seen = n->start_frames + 1;
   n->learned = 1;
   n->epoch++;
-  return 0;
 }

@@ -52,4 +52,8 @@ size_t noise_profile_save(const struct noise *n, int rate_hz, int fft_size, char
 int noise_profile_load(struct noise *n, int rate_hz, int fft_size, const char *text,
                        char *err, size_t errlen);
 
+/* RT-safe. Replaces the model with a given one (bins values each, copied), as loading a
+ * profile does: the tracker continues from mean_power. */
+void noise_set_model(struct noise *n, const float *mean_power, const float *std_db);
+
 #endif

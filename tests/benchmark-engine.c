@@ -33,6 +33,7 @@ struct row {
   int window, hop;          /* analysis window and hop (frame) in samples */
   size_t latency;           /* algorithmic latency of the per-hop API, samples */
   double startup_ms;        /* create + first process call, wall clock */
+  double removed_db;        /* input energy / output energy: proof that it denoised */
   double median_s, best_s;  /* CPU seconds of the whole processing loop */
   size_t hops;              /* hops per loop */
 };
@@ -41,6 +42,17 @@ static double now_s(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 10 log10 of the energy ratio of in and out over n samples; stride 1 or int16 data */
+static double removed_db(const float *in, const float *outf, const int16_t *out16, size_t n) {
+  double ein = 1e-30, eout = 1e-30;
+  for (size_t i = 0; i < n; i++) {
+    double y = outf ? outf[i] : out16[i] / 32768.0;
+    ein += (double)in[i] * in[i];
+    eout += y * y;
+  }
+  return 10.0 * log10(ein / eout);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -165,8 +177,8 @@ static float *read_mono(const char *path, size_t *frames, int *rate) {
 }
 
 /* One hushd configuration: the processing loop over whole hops is what is timed. */
-static int bench_hushd(struct row *r, const char *preset, const float *x, size_t n, int rate,
-                       int repeats) {
+static int bench_hushd(struct row *r, const char *preset, enum engine_plan plan,
+                       const float *x, size_t n, int rate, int repeats) {
   struct hp_values p;
   char err[256];
   hp_defaults(&p);
@@ -175,9 +187,9 @@ static int bench_hushd(struct row *r, const char *preset, const float *x, size_t
     return -1;
   }
   float *out = malloc(n * sizeof(float));
-  double *cpu = malloc((repeats ? repeats : 1) * sizeof(double));
+  double *cpu = malloc(repeats * sizeof(double));
   double t0 = now_s(CLOCK_MONOTONIC);
-  struct engine *e = engine_create(&p, rate, 1, 0, err, sizeof err);
+  struct engine *e = engine_create(&p, rate, 1, plan, err, sizeof err);
   if (!e) {
     fprintf(stderr, "benchmark-engine: %s\n", err);
     free(out);
@@ -191,17 +203,18 @@ static int bench_hushd(struct row *r, const char *preset, const float *x, size_t
   r->latency = engine_hop_latency_frames(e);
   r->hops = n / (size_t)r->hop;
   engine_destroy(e);
-  for (int k = 0; k < (repeats ? repeats : 1); k++) {
-    e = engine_create(&p, rate, 1, 0, err, sizeof err);
+  for (int k = 0; k < repeats; k++) {
+    e = engine_create(&p, rate, 1, plan, err, sizeof err);
     double c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
     for (size_t h = 0; h < r->hops; h++)
       engine_process_hop(e, x + h * r->hop, out + h * r->hop);
     cpu[k] = now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     engine_destroy(e);
   }
-  qsort(cpu, repeats ? repeats : 1, sizeof *cpu, cmp_double);
+  qsort(cpu, repeats, sizeof *cpu, cmp_double);
   r->best_s = cpu[0];
-  r->median_s = cpu[(repeats ? repeats : 1) / 2];
+  r->median_s = cpu[repeats / 2];
+  r->removed_db = removed_db(x, out, NULL, r->hops * r->hop);
   free(out);
   free(cpu);
   return 0;
@@ -212,7 +225,7 @@ static int bench_hushd(struct row *r, const char *preset, const float *x, size_t
 static int bench_speex(struct row *r, const float *x, size_t n, int rate, int repeats) {
   const int frame = rate / 50; /* 20 ms */
   int16_t *pcm = malloc(n * sizeof(int16_t)), *work = malloc(n * sizeof(int16_t));
-  double *cpu = malloc((repeats ? repeats : 1) * sizeof(double));
+  double *cpu = malloc(repeats * sizeof(double));
   for (size_t i = 0; i < n; i++) {
     float v = x[i] * 32767.f;
     pcm[i] = (int16_t)lrintf(v > 32767.f ? 32767.f : v < -32768.f ? -32768.f : v);
@@ -221,7 +234,7 @@ static int bench_speex(struct row *r, const float *x, size_t n, int rate, int re
   r->window = 2 * frame;    /* its analysis window spans two frames */
   r->latency = (size_t)frame; /* output frame = the previous input frame, overlap-added */
   r->hops = n / (size_t)frame;
-  for (int k = -1; k < (repeats ? repeats : 1); k++) {
+  for (int k = -1; k < repeats; k++) {
     memcpy(work, pcm, n * sizeof(int16_t));
     double t0 = now_s(CLOCK_MONOTONIC);
     SpeexPreprocessState *st = speex_preprocess_state_init(frame, rate);
@@ -241,9 +254,10 @@ static int bench_speex(struct row *r, const float *x, size_t n, int rate, int re
     cpu[k] = now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     speex_preprocess_state_destroy(st);
   }
-  qsort(cpu, repeats ? repeats : 1, sizeof *cpu, cmp_double);
+  qsort(cpu, repeats, sizeof *cpu, cmp_double);
   r->best_s = cpu[0];
-  r->median_s = cpu[(repeats ? repeats : 1) / 2];
+  r->median_s = cpu[repeats / 2];
+  r->removed_db = removed_db(x, NULL, work, r->hops * frame);
   free(pcm);
   free(work);
   free(cpu);
@@ -280,18 +294,22 @@ static void bench_fft_pair(struct row *r, const float *x, size_t n, int repeats)
   free(cpu);
 }
 
-/* RTF = audio seconds per hop / CPU seconds per hop. Rows without a latency (the FFT
- * floor) leave latency and start-up empty. */
+/* real-time factor of the median: audio seconds per hop / CPU seconds per hop */
+static double rtf(const struct row *r, int rate) {
+  return (double)r->hop / rate / (r->median_s / (double)r->hops);
+}
+
+/* Rows without a latency (the FFT floor) leave latency, start-up and removed empty. */
 static void print_row(const struct row *r, int rate) {
   const double med = r->median_s / (double)r->hops, best = r->best_s / (double)r->hops;
   const double hop_s = (double)r->hop / rate;
-  char lat[32] = "", start[16] = "";
+  char lat[32] = "", rest[32] = "";
   if (r->latency) {
     snprintf(lat, sizeof lat, "%zu (%.1f ms)", r->latency, 1e3 * (double)r->latency / rate);
-    snprintf(start, sizeof start, "%8.2f", r->startup_ms);
+    snprintf(rest, sizeof rest, "%8.2f %8.1f", r->startup_ms, r->removed_db);
   }
   printf("%-20s %6d %5d  %-16s %8.2f %8.2f  %7.0fx %7.0fx  %s\n", r->name, r->window, r->hop,
-         lat, 1e6 * med, 1e6 * best, hop_s / med, hop_s / best, start);
+         lat, 1e6 * med, 1e6 * best, hop_s / med, hop_s / best, rest);
 }
 
 static int usage(void) {
@@ -337,36 +355,47 @@ int main(int argc, char **argv) {
     struct row r = {.name = only};
     int bad = !strcmp(only, "speexdsp") ? bench_speex(&r, x, n, rate, 1)
                                         : bench_hushd(&r, strcmp(only, "default") ? only : NULL,
-                                                      x, n, rate, 1);
+                                                      ENGINE_PLAN_ESTIMATE, x, n, rate, 1);
     /* calls of the process function: the loop's hops and the start-up pass's one */
-    if (!bad) printf("%s: %zu calls\n", only, r.hops + 1);
+    if (!bad) printf("%s: %zu calls of %d samples\n", only, r.hops + 1, r.hop);
     free(x);
     return bad ? 1 : 0;
   }
 
-  /* The first engine in the process is created first: its start-up is the cold one. */
-  struct row rows[3] = {{.name = "hushd default"},
-                        {.name = "hushd low-latency"},
-                        {.name = "speexdsp preprocess"}};
-  if (bench_hushd(&rows[0], NULL, x, n, rate, repeats) ||
-      bench_hushd(&rows[1], "low-latency", x, n, rate, repeats) ||
-      bench_speex(&rows[2], x, n, rate, repeats)) {
+  /* The first engine in the process is created first: its start-up is the cold one.
+   * FFTW_MEASURE comes last: the wisdom it leaves would change later ESTIMATE plans. */
+  enum { DEFAULT, LOW_LATENCY, SPEEX, FFT_PAIR, MEASURED, ROWS };
+  struct row rows[ROWS] = {[DEFAULT] = {.name = "hushd default"},
+                           [LOW_LATENCY] = {.name = "hushd low-latency"},
+                           [SPEEX] = {.name = "speexdsp preprocess"},
+                           [FFT_PAIR] = {.name = "FFTW pair alone"},
+                           [MEASURED] = {.name = "hushd FFTW_MEASURE"}};
+  if (bench_hushd(&rows[DEFAULT], NULL, ENGINE_PLAN_ESTIMATE, x, n, rate, repeats) ||
+      bench_hushd(&rows[LOW_LATENCY], "low-latency", ENGINE_PLAN_ESTIMATE, x, n, rate,
+                  repeats) ||
+      bench_speex(&rows[SPEEX], x, n, rate, repeats)) {
+    free(x);
+    return 1;
+  }
+  /* the floor under any FFTW-based STFT at the default size: the FFTs alone */
+  rows[FFT_PAIR].window = rows[DEFAULT].window;
+  rows[FFT_PAIR].hop = rows[DEFAULT].hop;
+  bench_fft_pair(&rows[FFT_PAIR], x, n, repeats);
+  /* what a saved FFTW wisdom (--wisdom) buys, and what planning without one costs */
+  if (bench_hushd(&rows[MEASURED], NULL, ENGINE_PLAN_MEASURE, x, n, rate, repeats)) {
     free(x);
     return 1;
   }
   printf("%.1f s of %d Hz mono %s; CPU time of the processing loop, %d repeats\n", audio_s,
          rate, path ? path : "synthetic noisy speech (5 dB SNR, pink noise)", repeats);
-  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s\n", "", "window", "hop", "latency",
-         "us/hop", "", "RTF", "", "start-up");
-  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s\n", "", "", "", "samples (ms)", "median",
-         "best", "median", "best", "ms");
-  for (int i = 0; i < 3; i++) print_row(&rows[i], rate);
-  /* the FFT floor at the default size, for scale: the time of the FFTs alone */
-  struct row fft = {.name = "(FFTW pair alone)", .window = rows[0].window, .hop = rows[0].hop};
-  bench_fft_pair(&fft, x, n, repeats);
-  print_row(&fft, rate);
+  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s %8s\n", "", "window", "hop", "latency",
+         "us/hop", "", "RTF", "", "start-up", "removed");
+  printf("%-20s %6s %5s  %-16s %8s %8s  %8s %8s  %8s %8s\n", "", "", "", "samples (ms)",
+         "median", "best", "median", "best", "ms", "dB");
+  for (int i = 0; i < ROWS; i++) print_row(&rows[i], rate);
   printf("hushd / speexdsp speed (median RTF): default %.1fx, low-latency %.1fx\n",
-         rows[2].median_s / rows[0].median_s, rows[2].median_s / rows[1].median_s);
+         rtf(&rows[DEFAULT], rate) / rtf(&rows[SPEEX], rate),
+         rtf(&rows[LOW_LATENCY], rate) / rtf(&rows[SPEEX], rate));
   free(x);
   return 0;
 }

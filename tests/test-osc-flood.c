@@ -1,0 +1,95 @@
+/* test-osc-flood: 1000 parameter changes per second for 10 s over real UDP while the
+ * engine runs in real time (osc-testd, argv[1]): every change is answered with the value
+ * sent, and the audio thread keeps its pace: no hop done later than the driver's device
+ * buffer (two 256-frame periods) after its input was complete, i.e. no xrun, and the hop
+ * count matches the wall clock. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "osc-client.h"
+#include "params.h"
+
+#define CHANGES_PER_S 1000
+#define SECONDS 10
+
+static const char *driver_exe;
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void sleep_until(double t) {
+  struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) {
+  }
+}
+
+static void test_1000_changes_per_second_for_10_s_cause_no_xrun(void **state) {
+  (void)state;
+  static const int ids[] = {HP_threshold, HP_reduction_db, HP_wet, HP_release_ms};
+  struct driver d;
+  struct client c;
+  char *argv[] = {(char *)driver_exe, NULL};
+  assert_int_equal(driver_start(&d, argv), 0);
+  assert_int_equal(client_open(&c, d.port), 0);
+  const int n = CHANGES_PER_S * SECONDS;
+  double t0 = now_s(), worst_rtt = 0;
+  int answered = 0;
+  for (int k = 0; k < n; k++) {
+    sleep_until(t0 + (double)k / CHANGES_PER_S);
+    const struct hp_info *p = hp_info(ids[k % 4]);
+    float v = (float)(p->min + (p->max - p->min) * ((k * 7919) % 1000) / 999.0);
+    char path[128], got[256];
+    snprintf(path, sizeof path, "/hushd/param/%s", p->name);
+    lo_message m = lo_message_new();
+    lo_message_add_float(m, v);
+    double sent = now_s();
+    client_send(&c, path, m);
+    lo_message r = client_expect(&c, path, 1000, got, sizeof got);
+    if (r && !strcmp(got, path) && lo_message_get_argv(r)[0]->f == v) answered++;
+    if (r) lo_message_free(r);
+    if (now_s() - sent > worst_rtt) worst_rtt = now_s() - sent;
+  }
+  double took = now_s() - t0;
+  client_close(&c);
+  char out[1024];
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  unsigned long long hops = 0, xruns = 1;
+  double max_late_ms = 0;
+  const char *stats = strstr(out, "osc-testd: hops");
+  assert_non_null(stats);
+  assert_int_equal(sscanf(stats, "osc-testd: hops %llu xruns %llu max_late_ms %lf", &hops,
+                          &xruns, &max_late_ms),
+                   3);
+  printf("# %d changes in %.2f s, %d answered with the value sent, worst round trip "
+         "%.2f ms; audio: %llu hops, %llu xruns, latest hop done %.2f ms after its input\n",
+         n, took, answered, worst_rtt * 1e3, hops, xruns, max_late_ms);
+  assert_int_equal(answered, n);
+  assert_true(took < SECONDS * 1.1);
+  assert_int_equal(xruns, 0);
+  /* 48 kHz / 256-frame hops for the whole run (plus start and stop) */
+  assert_true(hops >= (unsigned long long)(took * 48000 / 256 * 0.98));
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: test-osc-flood OSC-TESTD\n");
+    return 2;
+  }
+  driver_exe = argv[1];
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_1000_changes_per_second_for_10_s_cause_no_xrun),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
