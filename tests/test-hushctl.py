@@ -51,7 +51,7 @@ class Hushctl(unittest.TestCase):
         rc, out, _ = self.ctl("get")
         self.assertEqual(rc, 0)
         lines = out.splitlines()
-        self.assertEqual(len(lines), 19)
+        self.assertEqual(len(lines), 20)
         self.assertIn("threshold        3", lines)
         self.assertIn("fft_size         1024", lines)
 
@@ -77,7 +77,7 @@ class Hushctl(unittest.TestCase):
                          "  mix of denoised (1) and latency-aligned dry (0) signal\n", ""))
         rc, out, _ = self.ctl("list")
         self.assertEqual(rc, 0)
-        self.assertEqual(len(out.splitlines()), 38)
+        self.assertEqual(len(out.splitlines()), 40)
         self.assertIn("fft_size = 1024: int in [0, 16384] samples, default 0, needs a restart\n",
                       out)
 
