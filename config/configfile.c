@@ -614,6 +614,19 @@ static void merge(FILE *out, const char *text, size_t len, const struct settings
   }
 }
 
+/* Copies into w the options that the command line set, from `from` (the file's or the
+ * default values): they are not the file's business. */
+static void keep_cli_options(struct settings *w, const struct settings *from) {
+  for (int k = 0; k < SO_COUNT; k++) {
+    if (!w->option_set[k]) continue;
+    const struct so_info *o = so_info(k);
+    size_t size = o->type == SO_STRING ? sizeof(char *)
+                  : o->type == SO_FLOAT ? sizeof(float)
+                                        : sizeof(int);
+    memcpy((char *)w + o->offset, (const char *)from + o->offset, size);
+  }
+}
+
 int configfile_save(const char *path, const struct settings *s, char *err, size_t errlen) {
   size_t len = 0;
   char *text = slurp(path, &len);
@@ -630,8 +643,12 @@ int configfile_save(const char *path, const struct settings *s, char *err, size_
     return -1;
   }
   int rc = 0;
+  struct settings w = *s;
   if (!text) {
-    configfile_print(out, s);
+    struct settings def;
+    settings_defaults(&def);
+    keep_cli_options(&w, &def);
+    configfile_print(out, &w);
   } else {
     /* compare with what the file gives now, so that only real changes are written */
     struct settings now;
@@ -646,7 +663,8 @@ int configfile_save(const char *path, const struct settings *s, char *err, size_
       snprintf(err + n, errlen - n, " (not saved)");
       rc = -1;
     } else {
-      merge(out, text, len, s, &now, key_line);
+      keep_cli_options(&w, &now);
+      merge(out, text, len, &w, &now, key_line);
     }
     configfile_destroy(f);
   }

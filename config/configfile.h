@@ -61,8 +61,9 @@ int configfile_value(const struct settings *s, const char *section, const char *
  * folder, fsync, rename, fsync of the folder): only the values that differ from what
  * the file gives now are rewritten, keys the file lacks are added to their section,
  * and every other line (comments included) is kept. A missing file is created with the
- * full --print-config text. Returns 0, or -1 with a message; on failure the old file
- * is untouched. */
+ * full --print-config text. Options the command line set (s->option_set: devices, rate,
+ * OSC port...) keep the file's value: they come from the command line. Returns 0, or -1
+ * with a message; on failure the old file is untouched. */
 int configfile_save(const char *path, const struct settings *s, char *err, size_t errlen);
 
 #endif

@@ -196,10 +196,11 @@ int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, ch
         char label[32];
         snprintf(label, sizeof label, "--%s", long_opts[li].name);
         if (settings_set_option(s, option_id(c), optarg, label, err, errlen)) return -1;
+        s->option_set[option_id(c)] = 1;
         break;
       }
       case OPT_LIST: s->list_devices = 1; break;
-      case OPT_NO_OSC: s->osc_enabled = 0; break;
+      case OPT_NO_OSC: s->osc_enabled = 0, s->option_set[SO_osc_enabled] = 1; break;
       case OPT_CONFIG: s->config_file = optarg; break;
       case OPT_PRINT_CONFIG: s->print_config = 1; break;
       case 'v': s->verbose = 1; break;

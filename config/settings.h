@@ -51,6 +51,7 @@ struct so_info {
 struct settings {
   struct hp_values params;          /* DSP parameters; fft/hop 0 = auto */
   unsigned char param_set[HP_COUNT]; /* 1 where the command line set it */
+  unsigned char option_set[SO_COUNT]; /* SO_TABLE options the command line set */
   const char *preset;               /* NULL = none given (voice) */
 
   /* offline mode (--input) */

@@ -96,7 +96,8 @@ static int find_device(const char *spec, int input, int channels, int *bad_name,
       *bad_name = 1;
       snprintf(err, errlen,
                "no default %s device (no sound card or sound server?); see hushd "
-               "--list-devices, or denoise files with --input IN --output OUT",
+               "--list-devices, try hushd --demo DIR (scripts/run --demo), or denoise "
+               "files with --input IN --output OUT",
                dir);
       return -1;
     }
@@ -228,6 +229,11 @@ size_t audio_ring_frames(const struct audio_config *cfg) {
   return 4 * (prefill_frames(cfg, 0) + (size_t)cfg->frames + (size_t)cfg->hop_frames);
 }
 
+/* PortAudio's JACK host API computes a port's latency minus one period in unsigned
+ * arithmetic: a client's port without latency comes out as about 24 hours. Such a value
+ * is unknown, counted as 0. */
+static double sane_latency_s(double s) { return s >= 0 && s < 10 ? s : 0; }
+
 static PaStreamParameters params_for(int dev, int channels, int input) {
   const PaDeviceInfo *d = Pa_GetDeviceInfo(dev);
   PaStreamParameters p = {.device = dev, .channelCount = channels,
@@ -297,7 +303,8 @@ struct audio *audio_open(const struct audio_config *cfg, struct ring *in, struct
   info->output_name = dout->name;
   info->host_api = Pa_GetHostApiInfo(di->hostApi)->name;
   info->prefill_frames = prefill;
-  info->device_latency_ms = 1000.0 * ((si ? si->inputLatency : 0) + (so ? so->outputLatency : 0));
+  info->device_latency_ms = 1000.0 * (sane_latency_s(si ? si->inputLatency : 0) +
+                                      sane_latency_s(so ? so->outputLatency : 0));
   return a;
 fail:
   audio_close(a);

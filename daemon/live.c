@@ -16,8 +16,13 @@
 #include "audio.h"
 #include "control.h"
 #include "engine.h"
+#include "log.h"
+#include "notify.h"
+#include "osc.h"
+#include "profile.h"
 #include "ring.h"
 #include "status.h"
+#include "wisdom.h"
 #include "worker.h"
 
 #define TICK_MS 50            /* main loop period: signal response and stall checks */
@@ -25,15 +30,19 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 4000
 #define RT_PRIORITY 70        /* below JACK's default 95 and PipeWire's 88, above 0 */
-#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process */
-#define MAX_ARGS 256
+#define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process: */
+#define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* counts, and the live parameters */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig) {
+  if (sig == SIGHUP) reload_signal = 1;
+  else stop_signal = sig;
+}
 
 struct live {
   const struct settings *s;
+  struct runconfig *run;
   struct engine *engine;
   struct ring *in, *out;
   sem_t wake;
@@ -43,6 +52,9 @@ struct live {
   size_t hushd_latency_frames;
   double started_s;
   char last_error[1024]; /* said once while it repeats */
+  struct osc *osc;       /* NULL with --no-osc */
+  struct notify *notify; /* systemd; does nothing outside a service */
+  unsigned long long attempts; /* opens tried: the watchdog's progress while waiting */
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -99,11 +111,34 @@ static void update_status(struct live *l, double device_latency_ms) {
   pthread_mutex_unlock(&l->lock);
 }
 
-/* Runs one opened stream until a signal (returns 1) or until it is lost (returns 0). */
-static int run_stream(struct live *l, const struct audio_info *info, struct status_out *so) {
+/* SIGHUP: re-reads the configuration. Returns 1 when the stream must be reopened. */
+static int reload(struct live *l) {
+  char what[512], err[1024];
+  reload_signal = 0;
+  notify_reloading(l->notify);
+  int r = runconfig_reload(l->run, what, sizeof what, err, sizeof err);
+  if (r < 0)
+    log_error("reload: %s; keeping the settings", err);
+  else
+    log_notice("reloaded %s: %s%s", runconfig_path(l->run), what,
+               r ? "; restarting the audio stream" : "");
+  /* a new stream says READY=1 itself once its audio flows */
+  if (r <= 0) notify_ready(l->notify);
+  return r > 0;
+}
+
+enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_RELOAD };
+
+/* Runs one opened stream until a signal, until it is lost, or until a reload needs a
+ * new stream. */
+static enum stream_end run_stream(struct live *l, const struct audio_info *info,
+                                  struct status_out *so) {
   double last_update = 0, last_progress = now_s();
   unsigned long long callbacks = 0;
-  int size_told = 0;
+  int size_told = 0, ready_told = 0;
+  struct engine_meters start;
+  engine_meters(l->engine, &start);
+  const unsigned long long hops_at_start = start.hops;
   update_status(l, info->device_latency_ms);
   while (!stop_signal) {
     sleep_ms(TICK_MS);
@@ -117,76 +152,90 @@ static int run_stream(struct live *l, const struct audio_info *info, struct stat
                       : t - last_progress > STALL_S ? "no audio callback for 2 s" : NULL;
     if (why) {
       status_break(so);
-      fprintf(stderr, "hushd: lost the audio device (%s); restarting to reopen it\n", why);
-      return 0;
+      log_warning("lost the audio device (%s); restarting to reopen it", why);
+      return STREAM_LOST;
     }
+    if (reload_signal && reload(l)) return STREAM_RELOAD;
     unsigned long cf = audio_callback_frames(l->audio);
     if (cf && cf != (unsigned long)l->s->frames && !size_told++) {
       status_break(so);
-      fprintf(stderr, "hushd: the device calls back with %lu frames, not --frames %d: the "
-                      "latency stated is off and underruns are likely; use --frames %lu\n",
-              cf, l->s->frames, cf);
+      log_warning("the device calls back with %lu frames, not --frames %d: the latency "
+                  "stated is off and underruns are likely; use --frames %lu",
+                  cf, l->s->frames, cf);
     }
+    struct engine_meters m;
+    engine_meters(l->engine, &m);
+    if (m.hops > hops_at_start && !ready_told++) notify_ready(l->notify); /* audio flows */
+    notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, info->device_latency_ms);
-      if (!l->s->quiet) {
-        struct hushd_status st;
-        get_status(l, &st);
-        status_show(so, &st, l->callback_load, t);
-      }
+      struct hushd_status st;
+      get_status(l, &st);
+      char line[160];
+      snprintf(line, sizeof line, "latency %.1f ms, xruns %llu, overruns %llu, underruns %llu",
+               st.latency_ms, st.xruns, st.overruns, st.underruns);
+      notify_status(l->notify, line);
+      if (!l->s->quiet) status_show(so, &st, l->callback_load, t);
     }
   }
-  return 1;
+  return STREAM_STOP;
 }
 
 /* PortAudio 19.6 cannot let go of a stream whose JACK server died: closing it waits ten
  * minutes for the dead server and Pa_Terminate then asserts, and without Pa_Terminate it
  * cannot find the server again. So after a loss hushd starts itself again in place: the
- * same arguments, the live parameters as they are now (as --set, which win over earlier
- * ones), and the counts and uptime in RESUME_ENV, so the new process reports totals and
- * waits for the device instead of failing on a device name that is missing for now.
- * SIGINT/SIGTERM stay blocked across exec and are taken by the new process's handlers.
+ * same arguments, with the counts and uptime in RESUME_ENV and the live parameters as
+ * they are now in RESUME_PARAMS_ENV (they win over the file, as OSC changes do until a
+ * reload), so the new process reports totals, keeps its settings, and waits for the
+ * device instead of failing on a device name that is missing for now. SIGINT/SIGTERM
+ * stay blocked across exec and are taken by the new process's handlers. Also used when
+ * a reload changed what needs a new stream and engine (after closing the stream).
  * Does not return. */
 static _Noreturn void restart_in_place(struct live *l) {
-  static char cmdline[16384], sets[HP_COUNT][96];
-  char *argv[MAX_ARGS + 2 * HP_COUNT + 1];
+  static char cmdline[65536], params[HP_COUNT * 64];
+  char *argv[1024];
   int argc = 0, fd = open("/proc/self/cmdline", O_RDONLY);
   ssize_t len = fd < 0 ? -1 : read(fd, cmdline, sizeof cmdline - 1);
   if (fd >= 0) close(fd);
   if (len <= 0 || (size_t)len == sizeof cmdline - 1) len = 0;
-  for (char *p = cmdline; p < cmdline + len && argc < MAX_ARGS; p += strlen(p) + 1)
+  for (char *p = cmdline; p < cmdline + len && argc < 1023; p += strlen(p) + 1)
     argv[argc++] = p;
-  for (int id = 0; id < HP_COUNT; id++) {
+  argv[argc] = NULL;
+  size_t used = 0;
+  for (int id = 0; id < HP_COUNT && used < sizeof params; id++) {
     if (!hp_info(id)->live) continue;
     char value[48];
     hp_format(id, engine_get_param(l->engine, id), value, sizeof value);
-    snprintf(sets[id], sizeof sets[id], "%s=%s", hp_info(id)->name, value);
-    argv[argc++] = "--set";
-    argv[argc++] = sets[id];
+    used += (size_t)snprintf(params + used, sizeof params - used, "%s%s=%s", used ? " " : "",
+                             hp_info(id)->name, value);
   }
-  argv[argc] = NULL;
   struct audio_counts c = l->past, now;
-  audio_counts(l->audio, &now);
-  add_counts(&c, &now);
+  if (l->audio) {
+    audio_counts(l->audio, &now);
+    add_counts(&c, &now);
+    c.overruns += worker_overruns(l->worker);
+  }
   char resume[160];
-  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns,
-           c.overruns + worker_overruns(l->worker), c.underruns, c.dropped, c.repeated,
-           now_s() - l->started_s);
+  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns, c.overruns,
+           c.underruns, c.dropped, c.repeated, now_s() - l->started_s);
   setenv(RESUME_ENV, resume, 1);
+  setenv(RESUME_PARAMS_ENV, params, 1);
   sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   sigprocmask(SIG_BLOCK, &block, NULL);
+  osc_destroy(l->osc); /* its socket must be free for the new process */
   fflush(NULL);
   if (len) execv("/proc/self/exe", argv);
   /* the dead stream cannot be closed: leave, and let the service manager restart us */
-  fprintf(stderr, "hushd: cannot restart in place: %s\n", len ? strerror(errno) : "no argv");
+  log_error("cannot restart in place: %s", len ? strerror(errno) : "no argv");
   _exit(1);
 }
 
-/* Takes over what restart_in_place carried; returns 1 when this run is such a restart. */
+/* Takes over the counts restart_in_place carried; returns 1 when this run is such a
+ * restart. */
 static int resume(struct live *l) {
   const char *r = getenv(RESUME_ENV);
   double uptime_s = 0;
@@ -196,6 +245,20 @@ static int resume(struct live *l) {
   l->started_s -= uptime_s;
   unsetenv(RESUME_ENV);
   return 1;
+}
+
+/* Sets the live parameters restart_in_place carried on the new engine. */
+static void resume_params(struct engine *e) {
+  const char *r = getenv(RESUME_PARAMS_ENV);
+  char name[64], text[48], err[256];
+  for (int n = 0; r && sscanf(r, " %63[^=]=%47s%n", name, text, &n) == 2; r += n) {
+    float v;
+    int id = hp_find(name);
+    if (id < 0 || hp_parse(id, text, &v, err, sizeof err) ||
+        engine_set_param(e, id, v, err, sizeof err))
+      log_warning("restart: %s=%s not kept: %s", name, text, id < 0 ? "unknown" : err);
+  }
+  unsetenv(RESUME_PARAMS_ENV);
 }
 
 static void close_stream(struct live *l) {
@@ -231,38 +294,63 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
     goto fail;
   static int rt_told;
   if (rt_refused && !rt_told++)
-    fprintf(stderr, "hushd: real-time priority for the DSP thread refused (%s); running "
-                    "without it\n", strerror(rt_refused));
+    log_warning("real-time priority for the DSP thread refused (%s); running without it",
+                strerror(rt_refused));
   if (audio_start(l->audio, err, sizeof err)) goto fail;
   l->last_error[0] = 0;
   l->hushd_latency_frames = info->prefill_frames + engine_hop_latency_frames(l->engine);
   double rate = l->s->rate_hz;
-  fprintf(stderr,
-          "hushd: %s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback\n"
-          "hushd: latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + "
-          "device %.1f ms\n",
-          info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
-          info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
-          cfg->frames, 1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
-          l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
-          info->prefill_frames, info->device_latency_ms);
+  log_notice("%s \"%s\" -> \"%s\" (%s), %d Hz, %d channel%s, %d frames per callback",
+             info->duplex ? "duplex" : "two devices:", info->input_name, info->output_name,
+             info->host_api, cfg->rate_hz, cfg->channels, cfg->channels > 1 ? "s" : "",
+             cfg->frames);
+  log_notice("latency %.1f ms: %zu frames in hushd (engine %zu + buffering %zu) + device "
+             "%.1f ms; fft %d, hop %d",
+             1000.0 * l->hushd_latency_frames / rate + info->device_latency_ms,
+             l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
+             info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
+             engine_hop_size(l->engine));
   return 0;
 fail:
   close_stream(l);
   if (bad_name && first) {
-    fprintf(stderr, "hushd: %s\n", err);
+    log_error("%s", err);
     return 2;
   }
-  if (strcmp(err, l->last_error)) fprintf(stderr, "hushd: %s; retrying\n", err);
+  if (strcmp(err, l->last_error)) log_warning("%s; retrying", err);
   snprintf(l->last_error, sizeof l->last_error, "%s", err);
   return 1;
 }
 
-int live_run(const struct settings *s) {
+/* The noise profile of [noise] profile / --profile: a path, or the name of one in the
+ * state folder (NAME.profile, as OSC's /hushd/profile/save writes them). */
+static int load_start_profile(const char *p, const char *state, struct engine *e, char *err,
+                              size_t errlen) {
+  char named[1100];
+  if (!strchr(p, '/') && access(p, F_OK) && state) {
+    snprintf(named, sizeof named, "%s/%s.profile", state, p);
+    p = named;
+  }
+  return profile_load_file(e, p, err, errlen);
+}
+
+/* The folder for named noise profiles: systemd's StateDirectory=, else the XDG one. */
+static const char *state_dir(char *buf, size_t len) {
+  const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (sd && *sd) snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd); /* first of a list */
+  else if (xdg && *xdg) snprintf(buf, len, "%s/hushd", xdg);
+  else if (home && *home) snprintf(buf, len, "%s/.local/state/hushd", home);
+  else return NULL;
+  return buf;
+}
+
+int live_run(struct settings *s, struct runconfig *run) {
   char err[1024];
+  log_init(s->verbose, s->quiet);
   if (s->list_devices) {
     if (audio_init("hushd", err, sizeof err)) {
-      fprintf(stderr, "hushd: %s\n", err);
+      log_error("%s", err);
       return 1;
     }
     audio_list_devices(stdout);
@@ -270,14 +358,27 @@ int live_run(const struct settings *s) {
     return 0;
   }
 
-  struct live l = {.s = s};
+  struct live l = {.s = s, .run = run};
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   int first = !resume(&l);
-  if (!(l.engine = engine_create(&s->params, s->rate_hz, s->channels, 0, err, sizeof err))) {
-    fprintf(stderr, "hushd: %s\n", err);
+  enum engine_plan plan;
+  if (wisdom_load(s->wisdom, &plan, err, sizeof err) ||
+      !(l.engine = engine_create(&s->params, s->rate_hz, s->channels, plan, err, sizeof err))) {
+    log_error("%s", err);
     return 2;
   }
+  if (s->wisdom && wisdom_save(s->wisdom, err, sizeof err))
+    log_warning("%s; running with the plans made now", err);
+  char state[1024];
+  const char *state_path = state_dir(state, sizeof state);
+  if (s->profile && load_start_profile(s->profile, state_path, l.engine, err, sizeof err)) {
+    log_error("%s", err);
+    engine_destroy(l.engine);
+    return 2;
+  }
+  if (first && s->learn_s > 0) engine_learn(l.engine, s->learn_s);
+  if (!first) resume_params(l.engine);
   struct audio_config cfg = {.input_device = s->input_device,
                              .output_device = s->output_device, .rate_hz = s->rate_hz,
                              .channels = s->channels, .frames = s->frames,
@@ -287,27 +388,41 @@ int live_run(const struct settings *s) {
   l.out = ring_create(ring_frames, s->channels);
   sem_init(&l.wake, 0, 0);
   int rc = 1;
-  if (!l.in || !l.out) {
-    fprintf(stderr, "hushd: out of memory\n");
+  l.notify = notify_create();
+  if (!l.in || !l.out || !l.notify) {
+    log_error("out of memory");
     goto done;
   }
   /* The control surfaces' view of this run; it stays valid until live_run returns. */
-  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l};
+  struct control ctl = {.engine = l.engine, .status = get_status, .status_ctx = &l,
+                        .state_dir = state_path,
+                        .save_config = runconfig_save, .config_ctx = run};
+  runconfig_attach(run, l.engine);
 
   /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
    * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
   if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-    fprintf(stderr, "hushd: cannot lock memory (%s); running without it\n", strerror(errno));
+    log_warning("cannot lock memory (%s); running without it", strerror(errno));
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   sigset_t stop_signals; /* blocked when we were restarted in place: take them now */
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+
+  if (s->osc_enabled) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+      log_error("%s", err);
+      rc = 2;
+      goto done;
+    }
+    log_notice("OSC control on %s:%d", s->osc_bind, osc_port(l.osc));
+  }
 
   struct status_out so;
   status_init(&so, stderr);
@@ -322,24 +437,34 @@ int live_run(const struct settings *s) {
     if (r == 0) {
       first = 0;
       backoff_ms = BACKOFF_MIN_MS;
-      if (run_stream(&l, &info, &so)) break;
+      enum stream_end end = run_stream(&l, &info, &so);
+      if (end == STREAM_STOP) break;
+      if (end == STREAM_RELOAD) close_stream(&l); /* alive: close it properly */
       restart_in_place(&l);
     }
-    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS)
+    notify_status(l.notify, "waiting for the audio device");
+    l.attempts++;
+    for (long waited = 0; waited < backoff_ms && !stop_signal; waited += TICK_MS) {
+      notify_watchdog(l.notify, l.attempts, now_s()); /* alive while waiting */
       sleep_ms(TICK_MS);
+    }
     backoff_ms = backoff_ms * 2 < BACKOFF_MAX_MS ? backoff_ms * 2 : BACKOFF_MAX_MS;
   }
+  notify_stopping(l.notify);
   if (l.audio) close_stream(&l);
+  runconfig_attach(run, NULL);
   update_status(&l, 0);
   struct hushd_status st;
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
-  fprintf(stderr, "hushd: stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns "
-                  "%llu, frames dropped %llu, repeated %llu\n",
-          stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
-          st.underruns, l.past.dropped, l.past.repeated);
+  log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
+             "frames dropped %llu, repeated %llu",
+             stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
+             st.underruns, l.past.dropped, l.past.repeated);
   rc = 0;
 done:
+  osc_destroy(l.osc);
+  notify_destroy(l.notify);
   ring_destroy(l.in);
   ring_destroy(l.out);
   sem_destroy(&l.wake);

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "picture.h"
+#include "profile.h"
 #include "progress.h"
 #include "wisdom.h"
 
@@ -178,38 +179,6 @@ static int check_outputs(const struct settings *s, const struct stat *input,
   return 0;
 }
 
-static char *read_text_file(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  for (size_t got; buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
-    len += got;
-    if (len + 1 == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) free(buf);
-      buf = nb;
-    }
-  }
-  fclose(f);
-  if (!buf) snprintf(err, errlen, "%s: out of memory", path);
-  else buf[len] = 0;
-  return buf;
-}
-
-static int load_profile(struct engine *e, const char *path, char *err, size_t errlen) {
-  char *text = read_text_file(path, err, errlen);
-  if (!text) return -1;
-  char msg[512];
-  int bad = engine_profile_load(e, text, msg, sizeof msg);
-  free(text);
-  if (bad) snprintf(err, errlen, "%s: %s", path, msg);
-  return bad ? -1 : 0;
-}
-
 /* The engine's noise profile as text (malloc'd), or NULL when out of memory. */
 static char *profile_text(const struct engine *e) {
   size_t need = engine_profile_save(e, 0, NULL, 0) + 1;
@@ -368,7 +337,7 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
     goto done;
   }
   if (check_outputs(s, &in_st, &info, err, errlen)) goto done;
-  if (s->profile && load_profile(e, s->profile, err, errlen)) goto done;
+  if (s->profile && profile_load_file(e, s->profile, err, errlen)) goto done;
 
   rc = 1;
   size_t hop = (size_t)engine_hop_size(e);

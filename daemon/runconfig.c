@@ -72,6 +72,15 @@ int runconfig_reload(struct runconfig *r, char *what, size_t whatlen, char *err,
   struct configfile *file;
   /* the arguments parsed at start-up: they cannot print --help or fail now */
   if (configfile_build(&next, &file, r->argc, r->argv, stdout, err, errlen)) return -1;
+  /* each value was checked; their combination (hop_size against fft_size) is checked
+   * here, so that a reload never leaves settings that cannot make an engine */
+  struct hp_values resolved = next.params;
+  char msg[256];
+  if (hp_resolve(&resolved, next.rate_hz, msg, sizeof msg)) {
+    snprintf(err, errlen, "%s%s%s", file ? configfile_path(file) : "", file ? ": " : "", msg);
+    configfile_destroy(file);
+    return -1;
+  }
   pthread_mutex_lock(&r->lock);
   int restart = 0;
   *what = 0;

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include "log.h"
+
 void status_init(struct status_out *so, FILE *out) {
   so->out = out;
   so->tty = isatty(fileno(out));
@@ -30,7 +32,7 @@ void status_show(struct status_out *so, const struct hushd_status *s, double cal
     fprintf(so->out, "\r%s\033[K", line); /* carriage return, line, erase the rest */
     so->drawn = 1;
   } else {
-    fprintf(so->out, "hushd: %s\n", line);
+    log_notice("%s", line);
   }
   fflush(so->out);
 }

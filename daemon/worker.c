@@ -22,6 +22,7 @@ struct worker {
   pthread_t thread;
   atomic_int stop;
   atomic_ullong busy_ns, overruns;
+  unsigned long long stall_at_ns; /* test only: stop processing from then on; 0 = never */
   /* main thread's bookkeeping for worker_load */
   unsigned long long last_busy_ns;
   struct timespec last_at;
@@ -38,6 +39,7 @@ static void *run(void *arg) {
   while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
     if (sem_wait(w->wake) && errno == EINTR) continue;
     unsigned long long t0 = now_ns();
+    if (w->stall_at_ns && t0 >= w->stall_at_ns) continue; /* a stuck worker, for tests */
     int worked = 0;
     while (ring_read_space(w->in) >= w->hop_frames) {
       ring_read(w->in, w->hop, w->hop_frames);
@@ -69,6 +71,11 @@ struct worker *worker_start(struct engine *e, struct ring *in, struct ring *out,
   w->out = out;
   w->wake = wake;
   clock_gettime(CLOCK_MONOTONIC, &w->last_at);
+  /* HUSHD_TEST_STALL_AFTER_S=S: the worker stops processing S seconds after it starts
+   * (the watchdog test's stuck worker). Read here, on the main thread. */
+  const char *stall = getenv("HUSHD_TEST_STALL_AFTER_S");
+  if (stall && atof(stall) > 0)
+    w->stall_at_ns = now_ns() + (unsigned long long)(atof(stall) * 1e9);
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);

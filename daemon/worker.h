@@ -2,6 +2,10 @@
  * engine_process_hop on every whole hop in the in ring and writes the result to the out
  * ring. It is the in ring's only reader and the out ring's only writer while it runs.
  *
+ * For tests of the systemd watchdog, HUSHD_TEST_STALL_AFTER_S=S in the environment makes
+ * the thread stop processing S seconds after worker_start (it still wakes, but no hop is
+ * done: a stuck worker as the watchdog sees it).
+ *
  * worker_start/worker_stop/worker_load: main thread. The thread itself allocates
  * nothing, takes no locks and makes no system calls besides sem_wait.
  */

@@ -200,7 +200,24 @@ static int track_frame(struct noise *n, const float *power, int k0, int k1) {
   return busy;
 }
 
+/* 1 when every value is exactly 0 (partial sums: the loop vectorizes) */
+#define ZERO_LANES 8
+static int all_zero(const float *x, int n) {
+  float part[ZERO_LANES] = {0};
+  int i = 0;
+  for (; i + ZERO_LANES <= n; i += ZERO_LANES)
+    for (int j = 0; j < ZERO_LANES; j++) part[j] += x[i + j];
+  for (; i < n; i++) part[0] += x[i];
+  float sum = 0;
+  for (int j = 0; j < ZERO_LANES; j++) sum += part[j];
+  return sum == 0.f;
+}
+
 void noise_update(struct noise *n, const float *power, int adapt) {
+  /* Digital silence (a muted input, the zeros before a stream's first sound) says
+   * nothing about the noise: the model stays as it is, and a stream's model does not
+   * depend on how long it was silent before. */
+  if (all_zero(power, n->bins)) return;
   if (n->frames_in < n->skip_frames) {
     /* a partial frame: only keeps the gate from keeping everything until the start */
     n->frames_in++;

@@ -26,7 +26,8 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window);
 void noise_destroy(struct noise *n);
 
 /* RT-safe. power: bins values |X|^2 of the newest frame. When adapt is 0 the model is
- * frozen (learning still runs if started). */
+ * frozen (learning still runs if started). A frame of digital silence (all 0) changes
+ * nothing, learning included. */
 void noise_update(struct noise *n, const float *power, int adapt);
 
 /* RT-safe. Starts learning from the next `frames` frames: when they are done the model

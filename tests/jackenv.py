@@ -91,6 +91,11 @@ class JackServer:
         self.stop()
         raise RuntimeError(f"jackd {self.name} did not come up in {timeout_s} s")
 
+    def log(self):
+        """What jackd printed so far (it names the client that was late at an xrun)."""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -358,6 +358,25 @@ static void test_save_rewrites_only_changed_values_and_keeps_comments(void **sta
   configfile_destroy(f);
 }
 
+static void test_save_leaves_out_options_the_command_line_set(void **state) {
+  (void)state;
+  const char *path = path_in_tmp("hushd.conf");
+  write_file(path, "[audio]\nrate = 32000\n");
+  struct settings s;
+  struct configfile *f;
+  char err[1024];
+  assert_int_equal(build(&s, &f, err, sizeof err, "--config", path, "--rate", "44100",
+                         "--osc-port", "9100", "--input-device", "USB", "--set",
+                         "threshold=4", NULL),
+                   0);
+  if (configfile_save(path, &s, err, sizeof err)) fail_msg("%s", err);
+  char *text = read_all(path);
+  /* --set is a parameter: saved as it runs; the options stay the command line's */
+  assert_string_equal(text, "[audio]\nrate = 32000\n\n[dsp]\nthreshold = 4\n");
+  free(text);
+  configfile_destroy(f);
+}
+
 static void test_save_creates_a_missing_file_with_the_full_text(void **state) {
   (void)state;
   const char *path = path_in_tmp("new/folder/hushd.conf");
@@ -491,6 +510,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_command_line_overrides_file_overrides_defaults,
                                       make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_save_rewrites_only_changed_values_and_keeps_comments,
+                                      make_tmp, remove_tmp),
+      cmocka_unit_test_setup_teardown(test_save_leaves_out_options_the_command_line_set,
                                       make_tmp, remove_tmp),
       cmocka_unit_test_setup_teardown(test_save_creates_a_missing_file_with_the_full_text,
                                       make_tmp, remove_tmp),

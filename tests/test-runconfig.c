@@ -84,6 +84,13 @@ static void test_reload_of_a_bad_file_changes_nothing(void **state) {
   assert_string_equal(err, want);
   assert_true(engine_get_param(f->e, HP_threshold) == 2.0f);
   assert_true(f->s.params.v[HP_threshold] == 2.0f);
+  /* each value fine, together no engine */
+  write_file("[dsp]\nthreshold = 5\nfft_size = 256\nhop_size = 192\n");
+  assert_int_equal(runconfig_reload(f->r, what, sizeof what, err, sizeof err), -1);
+  snprintf(want, sizeof want, "%s: hop_size: 192 must divide fft_size 256 and be at most 128",
+           path);
+  assert_string_equal(err, want);
+  assert_true(f->s.params.v[HP_threshold] == 2.0f);
 }
 
 static void test_reload_asks_for_a_restart_when_the_stream_must_change(void **state) {
