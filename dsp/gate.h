@@ -3,10 +3,11 @@
  * A bin is kept (gain 1) when its decision-directed a priori SNR exceeds threshold, or
  * its power exceeds the noise by onset_db (instant onsets); per-band offsets
  * (speech_band_db, high_band_db, low_band_db) shift both. Otherwise it gets the floor:
- * 10^(-reduction_db/20) in pauses, 10^(-active_reduction_db/20) while speech is present. Around that decision: transient suppression (a sudden rise
- * above 2 kHz drops the bins that rose with it for transient_ms: clicks), removal of
- * isolated kept bins (musical noise), an optional majority vote across frequency
- * (freq_smooth_hz), and a causal attack / hold / release per bin in time.
+ * 10^(-reduction_db/20) in pauses, 10^(-active_reduction_db/20) while speech is
+ * present. Around that decision: transient suppression (a sudden rise above 2 kHz drops
+ * the bins that rose with it for transient_ms: clicks), removal of isolated kept bins
+ * (musical noise), an optional majority vote across frequency (freq_smooth_hz), and a
+ * causal attack / hold / release per bin in time.
  *
  * create/destroy allocate (main thread); gate_process is RT-safe.
  */
