@@ -94,7 +94,8 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
   for (int k = 0; k < e->bins; k++) e->ones[k] = 1.f;
   float hop_s = (float)e->hop / rate;
   for (int m = 0; m < e->models; m++) {
-    if (!(e->gain[m] = falloc(e->bins)) || !(e->noise[m] = noise_create(e->bins, hop_s)) ||
+    if (!(e->gain[m] = falloc(e->bins)) ||
+        !(e->noise[m] = noise_create(e->bins, hop_s, e->fft / e->hop)) ||
         !(e->gate[m] = gate_create(e->bins, rate, e->fft, e->hop)))
       goto oom;
     for (int k = 0; k < e->bins; k++) e->gain[m][k] = 1.f;
@@ -230,8 +231,7 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
     for (int c = c0; c < c1; c++) add_power(e->power, e->spec[c], bins, scale, c == c0);
     noise_update(e->noise[m], e->power, adapt);
     const float *np = noise_mean_power(e->noise[m]);
-    gate_process(e->gate[m], &e->cur, e->power, np, noise_std_db(e->noise[m]),
-                 noise_std_epoch(e->noise[m]), e->gain[m]);
+    gate_process(e->gate[m], &e->cur, e->power, noise_inv_power(e->noise[m]), e->gain[m]);
     gain_sum += dot(e->gain[m], e->ones, bins);
     noise_sum += dot(np, e->ones, bins);
   }
@@ -402,7 +402,7 @@ static int xfer_run(struct engine *e, struct profile_xfer *x, int timeout_ms, ch
 
 /* A scratch model of this engine's size with its arrays, for parsing or formatting. */
 static struct noise *scratch_noise(const struct engine *e, char *err, size_t errlen) {
-  struct noise *n = noise_create(e->bins, (float)e->hop / e->rate);
+  struct noise *n = noise_create(e->bins, (float)e->hop / e->rate, e->fft / e->hop);
   if (!n) snprintf(err, errlen, "out of memory");
   return n;
 }

@@ -1,9 +1,13 @@
 /* gate: the spectral gate's per-bin keep/attenuate decision and its smoothing.
  *
- * A bin is kept (gain 1) when its power exceeds the noise model's threshold power
- * mean * 10^(threshold * std_db / 10), otherwise it gets the floor 10^(-reduction_db/20).
- * The binary decision is smoothed across frequency (freq_smooth_hz) and in time with a
- * causal attack / hold / release per bin.
+ * A bin is kept (gain 1) when its decision-directed a priori SNR exceeds threshold, or
+ * its power exceeds the noise by onset_db (instant onsets); per-band offsets
+ * (speech_band_db, high_band_db, low_band_db) shift both. Otherwise it gets the floor:
+ * 10^(-reduction_db/20) in pauses, 10^(-active_reduction_db/20) while speech is
+ * present. Around that decision: transient suppression (a sudden rise above 2 kHz drops
+ * the bins that rose with it for transient_ms: clicks), removal of isolated kept bins
+ * (musical noise), an optional majority vote across frequency (freq_smooth_hz), and a
+ * causal attack / hold / release per bin in time.
  *
  * create/destroy allocate (main thread); gate_process is RT-safe.
  */
@@ -17,12 +21,11 @@ struct gate;
 struct gate *gate_create(int bins, int rate_hz, int fft_size, int hop_size);
 void gate_destroy(struct gate *g);
 
-/* RT-safe. power, noise_power, std_db: bins values (noise_std_db with its epoch, so the
- * per-bin threshold factors are recomputed only when the spread or threshold change).
+/* RT-safe. power: this frame's |X|^2; inv_noise: 1 / the noise model's mean power
+ * (noise_inv_power, so the gate multiplies instead of dividing); both bins values.
  * gain: bins values written, each in [floor, 1]. */
 void gate_process(struct gate *g, const struct hp_values *p, const float *power,
-                  const float *noise_power, const float *std_db, unsigned std_epoch,
-                  float *gain);
+                  const float *inv_noise, float *gain);
 
 void gate_reset(struct gate *g);
 

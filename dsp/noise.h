@@ -1,14 +1,14 @@
 /* noise: the per-bin noise model the gate compares against.
  *
- * The model is a per-bin mean and standard deviation of the noise level in dB. It comes
- * from an adaptive causal tracker (needs no noise-only lead-in, follows slow changes,
- * can be frozen), from learning over a stretch of frames, or from a saved profile
- * (serialised to and from a byte buffer here; files are the caller's business).
+ * The model is a per-bin mean noise power (the expected |X|^2 of a noise-only frame) and
+ * a spread of the noise level in dB. It comes from an adaptive causal tracker (needs no
+ * noise-only lead-in, follows slow changes, can be frozen), from learning over a stretch
+ * of frames, or from a saved profile (serialised to and from a byte buffer here; files
+ * are the caller's business).
  *
- * To keep the per-bin loops free of log/exp, the model is exposed in the power domain:
- * noise_mean_power()[k] = 10^(mean_db[k]/10), and the spread noise_std_db()[k] changes
- * only when the model's kind changes (noise_std_epoch() counts those changes), so the
- * gate can cache 10^(threshold*std_db/10) per bin.
+ * The mean is in the power domain so that the gate compares powers, with no per-bin
+ * log/exp; the spread noise_std_db()[k] changes only when the model's kind changes
+ * (noise_std_epoch() counts those changes), so the gate can cache anything made from it.
  *
  * create/destroy/profile_* allocate or format text: main thread. update/learn_*: RT-safe.
  */
@@ -19,12 +19,15 @@
 
 struct noise;
 
-/* bins: spectrum size; hop_s: seconds between frames (scales the time constants). */
-struct noise *noise_create(int bins, float hop_s);
+/* bins: spectrum size; hop_s: seconds between frames (scales the time constants);
+ * frames_per_window: fft/hop (the first fft/hop - 1 frames of a stream are partly the
+ * STFT's initial zeros and are not taken as noise). */
+struct noise *noise_create(int bins, float hop_s, int frames_per_window);
 void noise_destroy(struct noise *n);
 
 /* RT-safe. power: bins values |X|^2 of the newest frame. When adapt is 0 the model is
- * frozen (learning still runs if started). */
+ * frozen (learning still runs if started). A frame of digital silence (all 0) changes
+ * nothing, learning included. */
 void noise_update(struct noise *n, const float *power, int adapt);
 
 /* RT-safe. Starts learning from the next `frames` frames: when they are done the model
@@ -32,12 +35,16 @@ void noise_update(struct noise *n, const float *power, int adapt);
 void noise_learn_start(struct noise *n, int frames);
 int noise_learning(const struct noise *n); /* frames still to learn; 0 = not learning */
 
-const float *noise_mean_power(const struct noise *n); /* bins values */
+const float *noise_mean_power(const struct noise *n); /* bins values, > 0 */
+/* bins values: 1 / (mean power x a factor from a learned spread, 1 when adaptive);
+ * the gate compares |X|^2 times this with its thresholds */
+const float *noise_inv_power(const struct noise *n);
 const float *noise_std_db(const struct noise *n);     /* bins values */
 unsigned noise_std_epoch(const struct noise *n);
 
 /* Profile text format, version 1:
- *   hushd-noise-profile 1\n rate R\n fft N\n bins B\n then B lines "mean_db std_db".
+ *   hushd-noise-profile 1\n rate R\n fft N\n bins B\n then B lines "power_db std_db"
+ * (power_db = 10 log10 of the mean noise power).
  * save: writes at most len bytes into buf (NUL-terminated); returns the length it
  * needed (like snprintf). load: returns 0, or -1 with a message when the text is not a
  * profile, is of another version, or does not match rate/fft. */

@@ -20,10 +20,10 @@ static const struct {
   const char *name, *help, *settings;
 } presets[] = {
     {"voice", "the defaults: speech in steady or slowly changing noise", ""},
-    {"gentle", "less attenuation and a lower threshold: keeps more ambience",
-     "reduction_db=10 threshold=1.0 release_ms=120"},
-    {"strong", "deeper floor and a higher threshold for loud noise",
-     "reduction_db=30 threshold=2.0"},
+    {"gentle", "less attenuation, lower thresholds and a longer release: keeps more ambience",
+     "reduction_db=10 threshold=1 onset_db=10 release_ms=120"},
+    {"strong", "a 30 dB floor: removes more noise, costs a little speech",
+     "reduction_db=30"},
     {"low-latency", "fft/hop for at most 8 ms algorithmic latency at 48 kHz",
      "fft_size=512 hop_size=128"},
 };

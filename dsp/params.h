@@ -18,18 +18,34 @@ enum hp_type { HP_FLOAT, HP_INT, HP_BOOL };
  * fft_size/hop_size default 0 = "auto": about 21 ms window and a quarter of it as hop,
  * rounded to powers of two for the sample rate (hp_resolve). */
 #define HP_TABLE(X) \
-  X(threshold, HP_FLOAT, "sd", 0.0, 10.0, 1.5, 1, \
-    "keep a bin when its level exceeds the noise mean by this many noise standard deviations") \
+  X(threshold, HP_FLOAT, "dB", -10.0, 30.0, 3.0, 1, \
+    "keep a bin when its estimated speech-to-noise ratio (decision-directed a priori SNR) exceeds this") \
+  X(onset_db, HP_FLOAT, "dB", 0.0, 60.0, 12.0, 1, \
+    "also keep a bin at once when its power exceeds the noise by this much (word onsets)") \
+  X(speech_band_db, HP_FLOAT, "dB", -20.0, 20.0, -1.5, 1, \
+    "added to threshold and onset_db in 300-3400 Hz, where speech has most of its energy") \
+  X(high_band_db, HP_FLOAT, "dB", -20.0, 20.0, 2.0, 1, \
+    "added to threshold and onset_db above 4 kHz, where most bins hold only noise") \
+  X(low_band_db, HP_FLOAT, "dB", -20.0, 20.0, 6.0, 1, \
+    "added to threshold and onset_db below 100 Hz, under most voices' fundamental") \
+  X(isolated, HP_BOOL, "", 0, 1, 1, 1, \
+    "1 = drop a kept bin with no kept neighbour in frequency or time (musical noise)") \
   X(reduction_db, HP_FLOAT, "dB", 0.0, 80.0, 20.0, 1, \
     "attenuation applied to bins judged to be noise (the gate's floor)") \
+  X(active_reduction_db, HP_FLOAT, "dB", 0.0, 80.0, 14.0, 1, \
+    "attenuation of noise bins while speech is present (at most reduction_db): keeps weak speech whole") \
   X(attack_ms, HP_FLOAT, "ms", 0.0, 200.0, 0.0, 1, \
     "time for a bin's gain to open once it is kept (0 = instant, protects onsets)") \
-  X(hold_ms, HP_FLOAT, "ms", 0.0, 1000.0, 30.0, 1, \
+  X(hold_ms, HP_FLOAT, "ms", 0.0, 1000.0, 0.0, 1, \
     "time a bin stays open after it was last kept") \
-  X(release_ms, HP_FLOAT, "ms", 0.0, 1000.0, 60.0, 1, \
+  X(release_ms, HP_FLOAT, "ms", 0.0, 1000.0, 10.0, 1, \
     "time for a bin's gain to fall to the floor after the hold") \
-  X(freq_smooth_hz, HP_FLOAT, "Hz", 0.0, 2000.0, 100.0, 1, \
-    "width of the mask smoothing across frequency (0 = off)") \
+  X(freq_smooth_hz, HP_FLOAT, "Hz", 0.0, 2000.0, 0.0, 1, \
+    "half-width of a majority vote of the mask across frequency (0 = off)") \
+  X(transient_db, HP_FLOAT, "dB", 0.0, 60.0, 18.0, 1, \
+    "suppress a transient (click, knock) when the band above 2 kHz rises by this much within 10 ms (0 = off)") \
+  X(transient_ms, HP_FLOAT, "ms", 0.0, 500.0, 25.0, 1, \
+    "how long a transient is suppressed after its onset") \
   X(wet, HP_FLOAT, "", 0.0, 1.0, 1.0, 1, \
     "mix of denoised (1) and latency-aligned dry (0) signal") \
   X(adapt, HP_BOOL, "", 0, 1, 1, 1, \

@@ -367,12 +367,12 @@ static void test_save_leaves_out_options_the_command_line_set(void **state) {
   char err[1024];
   assert_int_equal(build(&s, &f, err, sizeof err, "--config", path, "--rate", "44100",
                          "--osc-port", "9100", "--input-device", "USB", "--set",
-                         "threshold=3", NULL),
+                         "threshold=4", NULL),
                    0);
   if (configfile_save(path, &s, err, sizeof err)) fail_msg("%s", err);
   char *text = read_all(path);
   /* --set is a parameter: saved as it runs; the options stay the command line's */
-  assert_string_equal(text, "[audio]\nrate = 32000\n\n[dsp]\nthreshold = 3\n");
+  assert_string_equal(text, "[audio]\nrate = 32000\n\n[dsp]\nthreshold = 4\n");
   free(text);
   configfile_destroy(f);
 }

@@ -51,14 +51,14 @@ class Hushctl(unittest.TestCase):
         rc, out, _ = self.ctl("get")
         self.assertEqual(rc, 0)
         lines = out.splitlines()
-        self.assertEqual(len(lines), 12)
-        self.assertIn("threshold        1.5", lines)
+        self.assertEqual(len(lines), 20)
+        self.assertIn("threshold        3", lines)
         self.assertIn("fft_size         1024", lines)
 
     def test_error_replies_are_printed_with_status_2(self):
         cases = [
-            (("set", "threshold", "11"),
-             "/hushd/param/threshold: threshold: 11 is out of range [0, 10] sd"),
+            (("set", "threshold", "31"),
+             "/hushd/param/threshold: threshold: 31 is out of range [-10, 30] dB"),
             (("set", "fft_size", "512"),
              "/hushd/param/fft_size: fft_size cannot change while running: it needs a restart"),
             (("set", "bypass", "maybe"),
@@ -70,14 +70,14 @@ class Hushctl(unittest.TestCase):
         ]
         for args, msg in cases:
             self.assertEqual(self.ctl(*args), (2, "", "hushctl: %s\n" % msg), args)
-        self.assertEqual(self.ctl("get", "threshold"), (0, "1.5\n", ""))
+        self.assertEqual(self.ctl("get", "threshold"), (0, "3\n", ""))
 
     def test_info_and_list(self):
         self.assertEqual(self.ctl("info", "wet"), (0, "wet: float in [0, 1], default 1, live\n"
                          "  mix of denoised (1) and latency-aligned dry (0) signal\n", ""))
         rc, out, _ = self.ctl("list")
         self.assertEqual(rc, 0)
-        self.assertEqual(len(out.splitlines()), 24)
+        self.assertEqual(len(out.splitlines()), 40)
         self.assertIn("fft_size = 1024: int in [0, 16384] samples, default 0, needs a restart\n",
                       out)
 
@@ -117,7 +117,7 @@ class Hushctl(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"^config saved by 127\.0\.0\.1:%d " % self.port)
         with open(os.path.join(self.dir, "hushd.conf")) as f:
-            self.assertEqual(f.readline(), "threshold = 1.5\n")
+            self.assertEqual(f.readline(), "threshold = 3\n")
 
     def test_usage_errors_give_status_2(self):
         hint = "Try 'hushctl --help'.\n"

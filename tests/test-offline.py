@@ -242,7 +242,7 @@ bad_cases = [
     (["-i", "good.wav", "--set", "nope=1"], "unknown parameter 'nope' (hushd --help lists them)"),
     (["-i", "good.wav", "--set", "reduction_db=100"],
      "reduction_db: 100 is out of range [0, 80] dB"),
-    (["-i", "good.wav", "--set", "threshold=-1"], "threshold: -1 is out of range [0, 10] sd"),
+    (["-i", "good.wav", "--set", "threshold=-11"], "threshold: -11 is out of range [-10, 30] dB"),
     (["-i", "good.wav", "--set", "fft_size=1000"],
      "fft_size: 1000 is not a power of two in [64, 16384] (or 0 = auto)"),
     (["-i", "good.wav", "--set", "fft_size=1024", "--set", "hop_size=300"],
@@ -254,7 +254,7 @@ bad_cases = [
     (["-i", "good.wav", "--profile", "garbage.profile"],
      "garbage.profile: not a hushd noise profile"),
     (["-i", "good.wav", "--profile", "short.profile"],
-     "short.profile: noise profile line 6 (bin 1) is not 'mean_db std_db'"),
+     "short.profile: noise profile line 6 (bin 1) is not 'power_db std_db'"),
     (["-i", "good.wav", "--spectrogram", "no/such/dir/sg.png"],
      "no/such/dir/sg.png: cannot create a file there: No such file or directory"),
 ]
@@ -348,7 +348,9 @@ check(rc == 0 and wisdom.startswith("(fftw-3") and "fftwf_wisdom" in wisdom,
 run("-i", "plain.wav", "-o", "w0.wav")
 rc, _, err = run("-i", "plain.wav", "-o", "w2.wav", "--wisdom", "fft.wisdom")
 db = error_db(read_wav("w0.wav")["samples"], read_wav("w2.wav")["samples"])
-check(rc == 0 and db < -100, f"measured plans give the estimated plans' output: {db:.1f} dB < -100")
+# A binary gate can flip a bin that sits right on its threshold when the FFT rounds
+# differently, so the bound is looser than the STFT's own -137 dB.
+check(rc == 0 and db < -80, f"measured plans give the estimated plans' output: {db:.1f} dB < -80")
 with open("not.wisdom", "w") as f:
     f.write("junk\n")
 rc, _, err = run("-i", "plain.wav", "-o", "w3.wav", "--wisdom", "not.wisdom")

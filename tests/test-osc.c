@@ -294,17 +294,17 @@ static void test_bad_input_gets_an_exact_error_and_changes_nothing(void **state)
   (void)state;
   float before[HP_COUNT], after[HP_COUNT];
   all_params(before);
-  expect_error("/hushd/param/threshold", msg_f(11), "threshold: 11 is out of range [0, 10] sd");
+  expect_error("/hushd/param/threshold", msg_f(31), "threshold: 31 is out of range [-10, 30] dB");
   expect_error("/hushd/param/reduction_db", msg_f(-1),
                "reduction_db: -1 is out of range [0, 80] dB");
-  expect_error("/hushd/param/threshold", msg_f(NAN), "threshold: nan is out of range [0, 10] sd");
+  expect_error("/hushd/param/threshold", msg_f(NAN), "threshold: nan is out of range [-10, 30] dB");
   expect_error("/hushd/param/bypass", msg_f(0.5f), "bypass: 0.5 is not 0 or 1");
   lo_message m = lo_message_new();
   lo_message_add_char(m, 'x');
   expect_error("/hushd/param/threshold", m,
                "argument 1 must be a number (i, f, d, h, T or F), not 'c'");
   expect_error("/hushd/param/threshold", msg_s("abc"),
-               "threshold: 'abc' is not a number (allowed: [0, 10] sd)");
+               "threshold: 'abc' is not a number (allowed: [-10, 30] dB)");
   m = msg_f(1);
   lo_message_add_float(m, 2);
   expect_error("/hushd/param/threshold", m, "expects 0 or 1 arguments, got 2");

@@ -24,7 +24,7 @@ static void test_hp_check_messages_name_parameter_and_range(void **state) {
     double value;
     const char *message;
   } cases[] = {
-      {HP_threshold, 11, "threshold: 11 is out of range [0, 10] sd"},
+      {HP_threshold, 31, "threshold: 31 is out of range [-10, 30] dB"},
       {HP_reduction_db, -1, "reduction_db: -1 is out of range [0, 80] dB"},
       {HP_wet, 2, "wet: 2 is out of range [0, 1]"},
       {HP_release_ms, NAN, "release_ms: nan is out of range [0, 1000] ms"},
@@ -34,9 +34,9 @@ static void test_hp_check_messages_name_parameter_and_range(void **state) {
       {HP_fft_size, 32, "fft_size: 32 is not a power of two in [64, 16384] (or 0 = auto)"},
       {HP_fft_size, 32768, "fft_size: 32768 is out of range [0, 16384] samples"},
       {-1, 0, "unknown parameter id -1"},
-      {HP_COUNT, 0, "unknown parameter id 12"},
+      {HP_COUNT, 0, "unknown parameter id 20"},
   };
-  assert_int_equal(HP_COUNT, 12); /* the last case's text names the count */
+  assert_int_equal(HP_COUNT, 20); /* the last case's text names the count */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     err[0] = 0;
     assert_int_equal(hp_check(cases[i].id, cases[i].value, err, sizeof err), -1);
@@ -66,10 +66,10 @@ static void test_hp_parse_values_words_and_messages(void **state) {
   }
   v = 7;
   assert_int_equal(hp_parse(HP_threshold, "abc", &v, err, sizeof err), -1);
-  assert_string_equal(err, "threshold: 'abc' is not a number (allowed: [0, 10] sd)");
+  assert_string_equal(err, "threshold: 'abc' is not a number (allowed: [-10, 30] dB)");
   assert_true(v == 7.f); /* untouched on error */
   assert_int_equal(hp_parse(HP_threshold, "on", &v, err, sizeof err), -1);
-  assert_string_equal(err, "threshold: 'on' is not a number (allowed: [0, 10] sd)");
+  assert_string_equal(err, "threshold: 'on' is not a number (allowed: [-10, 30] dB)");
   assert_int_equal(hp_parse(HP_wet, "", &v, err, sizeof err), -1);
   assert_string_equal(err, "wet: '' is not a number (allowed: [0, 1])");
   assert_int_equal(hp_parse(HP_attack_ms, "5ms", &v, err, sizeof err), -1);
@@ -145,7 +145,7 @@ static void test_presets_apply_their_values_only(void **state) {
     if (!strcmp(name, "voice")) assert_memory_equal(&p, &def, sizeof p);
     if (!strcmp(name, "strong")) {
       assert_true(p.v[HP_reduction_db] == 30.f);
-      assert_true(p.v[HP_threshold] == 2.f);
+      assert_true(p.v[HP_threshold] == def.v[HP_threshold]);
       assert_true(p.v[HP_release_ms] == def.v[HP_release_ms]);
     }
     if (!strcmp(name, "gentle")) {
@@ -184,7 +184,7 @@ static void test_settings_parse_errors_exact_text(void **state) {
       {{"--set", "nope=1"}, "unknown parameter 'nope' (hushd --help lists them)"},
       {{"--set", "threshold"}, "--set expects NAME=VALUE, got 'threshold'"},
       {{"--set", "=1"}, "--set expects NAME=VALUE, got '=1'"},
-      {{"--set", "threshold=99"}, "threshold: 99 is out of range [0, 10] sd"},
+      {{"--set", "threshold=99"}, "threshold: 99 is out of range [-10, 30] dB"},
       {{"--set", "fft_size=1000"},
        "fft_size: 1000 is not a power of two in [64, 16384] (or 0 = auto)"},
       {{"--set", "adapt=maybe"}, "adapt: 'maybe' is not a number (allowed: [0, 1])"},
@@ -213,7 +213,7 @@ static void test_settings_set_applies_on_top_of_preset_in_any_order(void **state
                          "in.wav", "-o", "out.wav", "--set", "adapt=off", NULL),
                    0);
   assert_true(s.params.v[HP_reduction_db] == 5.f);
-  assert_true(s.params.v[HP_threshold] == 2.f);
+  assert_true(s.params.v[HP_threshold] == 3.f);
   assert_true(s.params.v[HP_adapt] == 0.f);
   assert_int_equal(s.param_set[HP_reduction_db], 1);
   assert_int_equal(s.param_set[HP_threshold], 0);
@@ -238,7 +238,7 @@ static void test_settings_help_lists_the_whole_table(void **state) {
     assert_non_null(strstr(text, line));
     assert_non_null(strstr(text, p->help));
   }
-  assert_non_null(strstr(text, "0..10 sd"));
+  assert_non_null(strstr(text, "-10..30 dB"));
   for (int i = 0; i < hp_preset_count(); i++) assert_non_null(strstr(text, hp_preset_name(i)));
   assert_non_null(strstr(text, "--demo DIR"));
   free(text);

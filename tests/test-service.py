@@ -230,9 +230,9 @@ def test_reload(tmp):
         check(got == "3", f"good file: OSC reads threshold {got}")
         check(h.text().count("frames in hushd") == 1, "good file: the stream went on")
 
-        write("# my settings\n[dsp]\nthreshold = 30\n")
-        notified, logged = hup(f"\n<3>reload: {conf}:3: threshold: 30 is out of range [0, 10] "
-                               "sd; keeping the settings\n")
+        write("# my settings\n[dsp]\nthreshold = 31\n")
+        notified, logged = hup(f"\n<3>reload: {conf}:3: threshold: 31 is out of range [-10, 30] "
+                               "dB; keeping the settings\n")
         check(notified and logged, "bad file: FILE:LINE error logged, RELOADING=1/READY=1")
         t = time.monotonic()
         notify.poll(1.0)
