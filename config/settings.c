@@ -285,7 +285,7 @@ void settings_print_help(FILE *out, const char *prog) {
       snprintf(range, sizeof range, "0|1");
     else
       snprintf(range, sizeof range, "%g..%g%s%s", p->min, p->max, *p->unit ? " " : "", p->unit);
-    fprintf(out, "  %-16s %-20s default %-6s %s\n", p->name, range, def,
+    fprintf(out, "  %-19s %-18s default %-6s %s\n", p->name, range, def,
             p->live ? "live" : "restart");
     fprintf(out, "      %s\n", p->help);
   }

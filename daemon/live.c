@@ -29,7 +29,9 @@
 #define STALL_S 2.0           /* no callback for this long: the device is gone */
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 4000
-#define RT_PRIORITY 70        /* below JACK's default 95 and PipeWire's 88, above 0 */
+#define RT_PRIORITY 40 /* real time, but below the audio callback threads: JACK clients run a
+                          * few steps under the server (-P 70 gives about 65; default 95),
+                          * PipeWire at 88; a worker above them would delay the callback */
 #define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process: */
 #define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* counts, and the live parameters */
 

@@ -14,8 +14,8 @@ Tests:
               offline output of the same input (hushd --input/--output) within -90 dB
               after aligning by the latency hushd reports; the measured latency equals
               the reported one within a period; no ring overruns or underruns, and no
-              xrun in which the (realtime) JACK server waited for hushd but not for the
-              player before it.
+              more late cycles of hushd on the (realtime) JACK server than of the test's
+              own memcpy clients (the machine's background).
   signals     SIGINT and SIGTERM each end hushd with exit status 0 within 1 s.
   reconnect   killing the JACK server makes hushd report the loss; it reconnects when a
               server of the same name starts again; SIGTERM while it waits still exits 0
@@ -185,20 +185,23 @@ def test_audio_path(tmp):
     check(counts is not None and counts[1:] == (0, 0),
           f"hushd's rings: overruns, underruns = {counts and counts[1:]} over {seconds:.0f} s")
     # An xrun is a cycle the server could not finish in time; it names every client it
-    # waited for. hushd is to blame when it was late but the player before it in the
-    # graph (a bare memcpy) was not: when the player was late too, the whole machine
-    # stalled. A non-realtime server on a busy machine starves every client, so only a
-    # realtime server's xruns are asserted.
+    # waited for. On a virtual machine the whole guest stalls now and then, and then the
+    # test's own clients (a bare memcpy each, before and after hushd in the graph) are
+    # late too. hushd is to blame only for the cycles it lost beyond that background:
+    # more late cycles than the worse of the two test clients. A non-realtime server on
+    # a busy machine starves every client, so only a realtime server's xruns are asserted.
     late = lambda who: sum(f"client = {who} was not finished" in l for l in xrun_lines)
-    by_hushd = max(0, late("hushd") - late("hushd-test-play"))
+    background = max(late("hushd-test-play"), late("hushd-test-rec"))
+    by_hushd = max(0, late("hushd") - background)
     for line in xrun_lines:
         print("jackd: " + line)
-    print(f"xruns: hushd counted {counts and counts[0]}, the test client saw {client_xruns}")
+    print(f"xruns: hushd counted {counts and counts[0]}, the test client saw {client_xruns}; "
+          f"late cycles: hushd {late('hushd')}, test clients {background}")
     check(counts is not None and counts[0] <= client_xruns + len(xrun_lines),
           "hushd counts no xrun the server did not have")
     if jack.realtime:
-        check(by_hushd == 0, f"xruns where hushd alone was late on a realtime server: "
-              f"{by_hushd}")
+        check(by_hushd == 0, f"late cycles of hushd beyond the test clients' own on a "
+              f"realtime server: {by_hushd}")
     else:
         print("note: non-realtime JACK server (realtime not allowed here): xruns not asserted")
 
