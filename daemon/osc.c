@@ -64,7 +64,6 @@ struct osc {
   int nsubs;
   struct peer learners[MAX_LEARNERS]; /* told /hushd/profile/learned when learning ends */
   int nlearners;
-  unsigned long long learn_hop; /* engine's hop count when learning was last asked for */
   atomic_ullong dropped;
   unsigned char in[65536];  /* the largest UDP datagram */
   unsigned char out[8192];  /* a serialised reply; one that does not fit (an error
@@ -392,9 +391,6 @@ static void on_learn(struct osc *o, const char *path, const char *rest, lo_messa
     o->learners[o->nlearners++] = o->from;
   }
   engine_learn(o->ctl->engine, (float)s);
-  struct engine_meters em;
-  engine_meters(o->ctl->engine, &em);
-  o->learn_hop = em.hops;
   lo_message r = lo_message_new();
   lo_message_add_float(r, (float)s);
   reply(o, path, r);
@@ -403,12 +399,7 @@ static void on_learn(struct osc *o, const char *path, const char *rest, lo_messa
 /* Tells the waiting clients once learning is over; returns ms until the next check. */
 static int serve_learners(struct osc *o) {
   if (!o->nlearners) return -1;
-  /* engine_learning() can read 0 for a moment while the audio thread takes the request
-   * (a hop that began before it stores its own state last). The hop that takes it has
-   * ended two hops after the request, and from then on the flag is right. */
-  struct engine_meters em;
-  engine_meters(o->ctl->engine, &em);
-  if (em.hops < o->learn_hop + 2 || engine_learning(o->ctl->engine)) return LEARN_POLL_MS;
+  if (engine_learning(o->ctl->engine)) return LEARN_POLL_MS;
   struct hushd_status st;
   get_status(o, &st);
   for (int i = 0; i < o->nlearners; i++) {

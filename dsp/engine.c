@@ -143,7 +143,14 @@ size_t engine_hop_latency_frames(const struct engine *e) {
 static void take_params(struct engine *e) {
   for (int i = 0; i < HP_COUNT; i++)
     e->cur.v[i] = atomic_load_explicit(&e->live[i], memory_order_relaxed);
-  int req = atomic_exchange_explicit(&e->learn_request, 0, memory_order_acq_rel);
+  /* `learning` is set before the request disappears, so that engine_learning, which
+   * reads the request first, never sees neither (the previous hop's store may have
+   * cleared the 1 that engine_learn wrote) */
+  int req = atomic_load_explicit(&e->learn_request, memory_order_acquire);
+  if (req > 0) {
+    atomic_store_explicit(&e->learning, 1, memory_order_seq_cst);
+    req = atomic_exchange_explicit(&e->learn_request, 0, memory_order_seq_cst);
+  }
   if (req > 0)
     for (int m = 0; m < e->models; m++) noise_learn_start(e->noise[m], req);
   xfer_take(e);
@@ -316,8 +323,8 @@ void engine_learn(struct engine *e, float seconds) {
 
 int engine_learning(const struct engine *e) {
   struct engine *m = (struct engine *)e;
-  return atomic_load_explicit(&m->learning, memory_order_relaxed) ||
-         atomic_load_explicit(&m->learn_request, memory_order_acquire) > 0;
+  return atomic_load_explicit(&m->learn_request, memory_order_seq_cst) > 0 ||
+         atomic_load_explicit(&m->learning, memory_order_seq_cst);
 }
 
 void engine_meters(const struct engine *e, struct engine_meters *m) {

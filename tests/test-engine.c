@@ -113,12 +113,39 @@ static void test_create_refuses_bad_sizes_with_message(void **state) {
   assert_string_equal(err, "hop_size: 300 must divide fft_size 1024 and be at most 512");
 }
 
+/* engine_learning is 1 from the engine_learn call until the last learned hop, with no
+ * gap while the audio thread takes the request, then 0. */
+static void test_learning_flag_covers_exactly_the_learned_hops(void **state) {
+  (void)state;
+  struct hp_values p;
+  hp_defaults(&p);
+  char err[256];
+  struct engine *e = engine_create(&p, RATE, 1, 0, err, sizeof err);
+  assert_non_null(e);
+  const int hop = engine_hop_size(e);
+  float *x = calloc((size_t)hop, sizeof(float));
+  uint32_t seed = 11;
+  assert_int_equal(engine_learning(e), 0);
+  engine_learn(e, 0.1f); /* 0.1 s = 19 hops of 256 at 48 kHz */
+  int hops = 0;
+  while (engine_learning(e) && hops < 1000) {
+    for (int i = 0; i < hop; i++) x[i] = 0.1f * sig_gauss(&seed);
+    engine_process_hop(e, x, x);
+    hops++;
+  }
+  print_message("learning lasted %d hops for 0.1 s\n", hops);
+  assert_int_equal(hops, (int)lrintf(0.1f * RATE / hop));
+  free(x);
+  engine_destroy(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_live_changes_cause_no_click),
       cmocka_unit_test(test_bypass_passes_aligned_input_below_minus_100db),
       cmocka_unit_test(test_non_live_parameter_refused_while_running),
       cmocka_unit_test(test_create_refuses_bad_sizes_with_message),
+      cmocka_unit_test(test_learning_flag_covers_exactly_the_learned_hops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
