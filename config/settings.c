@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "hushd-version.h"
 
@@ -52,14 +51,7 @@ int settings_set_option(struct settings *s, int id, const char *text, const char
   }
   double v;
   char *end = "";
-  if (o->type == SO_BOOL &&
-      (!strcasecmp(text, "on") || !strcasecmp(text, "true") || !strcasecmp(text, "yes")))
-    v = 1;
-  else if (o->type == SO_BOOL &&
-           (!strcasecmp(text, "off") || !strcasecmp(text, "false") || !strcasecmp(text, "no")))
-    v = 0;
-  else
-    v = strtod(text, &end);
+  if (!(o->type == SO_BOOL && hp_bool_word(text, &v))) v = strtod(text, &end);
   if (end == text || *end || !(v >= o->min && v <= o->max) ||
       (o->type != SO_FLOAT && v != floor(v))) {
     if (o->type == SO_BOOL)

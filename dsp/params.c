@@ -69,6 +69,17 @@ int hp_check(int id, double value, char *err, size_t errlen) {
   return 0;
 }
 
+int hp_bool_word(const char *text, double *value) {
+  static const char *const words[][2] = {{"on", "off"}, {"true", "false"}, {"yes", "no"}};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    for (int b = 0; b < 2; b++)
+      if (!strcasecmp(text, words[i][b])) {
+        *value = b ? 0 : 1;
+        return 1;
+      }
+  return 0;
+}
+
 int hp_parse(int id, const char *text, float *value, char *err, size_t errlen) {
   const struct hp_info *p = hp_info(id);
   if (!p) {
@@ -76,13 +87,7 @@ int hp_parse(int id, const char *text, float *value, char *err, size_t errlen) {
     return -1;
   }
   double v;
-  if (p->type == HP_BOOL &&
-      (!strcasecmp(text, "on") || !strcasecmp(text, "true") || !strcasecmp(text, "yes")))
-    v = 1;
-  else if (p->type == HP_BOOL &&
-           (!strcasecmp(text, "off") || !strcasecmp(text, "false") || !strcasecmp(text, "no")))
-    v = 0;
-  else {
+  if (!(p->type == HP_BOOL && hp_bool_word(text, &v))) {
     char *end;
     v = strtod(text, &end);
     while (*end == ' ' || *end == '\t') end++;

@@ -93,6 +93,10 @@ int hp_check(int id, double value, char *err, size_t errlen);
  * Returns 0 and stores the value, or -1 with a message in err. */
 int hp_parse(int id, const char *text, float *value, char *err, size_t errlen);
 
+/* The words a boolean may be written as: on/true/yes -> 1, off/false/no -> 0 (any case).
+ * Returns 1 and sets *value when text is one of them, 0 otherwise. */
+int hp_bool_word(const char *text, double *value);
+
 /* Prints a value in the parameter's own type into buf ("1.5", "1024", "1"). */
 void hp_format(int id, float value, char *buf, size_t buflen);
 
