@@ -182,7 +182,7 @@ static void test_print_config_reads_back_to_the_same_settings(void **state) {
   s.rate_hz = 44100;
   s.frames = 64;
   s.channels = 2;
-  s.profile = "/home/me/room noise.profile";
+  s.profile = "/var/lib/hushd/room noise.profile";
   s.learn_s = 1.25f;
   s.osc_bind = "::1";
   s.osc_port = 9999;
