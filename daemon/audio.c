@@ -1,14 +1,18 @@
 /* audio: PortAudio streams and the copy-only callbacks (see audio.h). */
 #include "audio.h"
 
+#include <alsa/asoundlib.h>
 #include <ctype.h>
+#include <jack/jack.h>
 #include <pa_jack.h>
+#include <stdarg.h>
 #include <portaudio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "ring.h"
 
 #define MAX_CHANNELS 64 /* settings allow 1..64 */
@@ -31,7 +35,29 @@ struct audio {
   atomic_ulong callback_frames; /* size of the latest output callback */
 };
 
+/* ALSA and libjack print to stderr on their own while PortAudio probes the devices:
+ * dozens of lines on a machine without a sound card or JACK server, which hushd then
+ * explains in one. Their messages go to the debug log (--verbose) instead. (With
+ * --verbose, an error libjack met on its own real-time thread would be logged there.) */
+static void alsa_message(const char *file, int line, const char *function, int e,
+                         const char *fmt, ...) {
+  (void)file;
+  (void)line;
+  (void)e;
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  log_debug("ALSA: %s: %s", function, text);
+}
+
+static void jack_message(const char *text) { log_debug("JACK: %s", text); }
+
 int audio_init(const char *jack_client_name, char *err, size_t errlen) {
+  snd_lib_error_set_handler(alsa_message);
+  jack_set_error_function(jack_message);
+  jack_set_info_function(jack_message);
   PaError pe = PaJack_SetClientName(jack_client_name);
   if (pe == paNoError) pe = Pa_Initialize();
   if (pe != paNoError) {
