@@ -238,7 +238,8 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
     for (int c = c0; c < c1; c++) add_power(e->power, e->spec[c], bins, scale, c == c0);
     noise_update(e->noise[m], e->power, adapt);
     const float *np = noise_mean_power(e->noise[m]);
-    gate_process(e->gate[m], &e->cur, e->power, noise_inv_power(e->noise[m]), e->gain[m]);
+    gate_process(e->gate[m], &e->cur, e->power, noise_inv_power(e->noise[m]),
+                 noise_onset_scale(e->noise[m]), e->gain[m]);
     gain_sum += dot(e->gain[m], e->ones, bins);
     noise_sum += dot(np, e->ones, bins);
   }

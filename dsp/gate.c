@@ -192,7 +192,8 @@ static int transient(struct gate *g, const struct hp_values *p, const float *pow
  * than TRANSIENT_KEEP above its level in the frame before is dropped: the click goes,
  * speech that was already there stays. Powers are compared: no log or exp. */
 static void decide(struct gate *g, const float *restrict power,
-                   const float *restrict inv_noise, int in_transient) {
+                   const float *restrict inv_noise, const float *restrict onset_scale,
+                   int in_transient) {
   const float a = g->dd_alpha;
   const int calm = !in_transient;
   float *restrict a2 = g->a2, *restrict keep = g->keep;
@@ -206,7 +207,7 @@ static void decide(struct gate *g, const float *restrict power,
     xi = xi > DD_XI_FLOOR ? xi : DD_XI_FLOOR;
     float w = xi / (1.f + xi);
     a2[k] = w * w * power[k];
-    keep[k] = (float)(((xi > xi_min[k]) | (post > post_min[k])) &
+    keep[k] = (float)(((xi > xi_min[k]) | (post * onset_scale[k] > post_min[k])) &
                       ((power[k] <= TRANSIENT_KEEP * recent[k]) | calm));
   }
 }
@@ -238,11 +239,11 @@ static int speech_active(struct gate *g, const float *d, float hop_ms) {
 }
 
 void gate_process(struct gate *g, const struct hp_values *p, const float *power,
-                  const float *inv_noise, float *gain) {
+                  const float *inv_noise, const float *onset_scale, float *gain) {
   const int bins = g->bins;
   thresholds(g, p);
   int in_transient = transient(g, p, power);
-  decide(g, power, inv_noise, in_transient);
+  decide(g, power, inv_noise, onset_scale, in_transient);
   int w = (int)lrintf(p->v[HP_freq_smooth_hz] * g->fft / (2.f * g->rate));
   if (w > 0) smooth_freq(g, w);
   const float *restrict d = w > 0 ? g->smooth : g->keep;

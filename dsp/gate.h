@@ -22,10 +22,11 @@ struct gate *gate_create(int bins, int rate_hz, int fft_size, int hop_size);
 void gate_destroy(struct gate *g);
 
 /* RT-safe. power: this frame's |X|^2; inv_noise: 1 / the noise model's mean power
- * (noise_inv_power, so the gate multiplies instead of dividing); both bins values.
+ * (noise_inv_power, so the gate multiplies instead of dividing); onset_scale: the
+ * factor of power x inv_noise in the onset test (noise_onset_scale); all bins values.
  * gain: bins values written, each in [floor, 1]. */
 void gate_process(struct gate *g, const struct hp_values *p, const float *power,
-                  const float *inv_noise, float *gain);
+                  const float *inv_noise, const float *onset_scale, float *gain);
 
 void gate_reset(struct gate *g);
 

@@ -40,6 +40,10 @@ const float *noise_mean_power(const struct noise *n); /* bins values, > 0 */
  * the gate compares |X|^2 times this with its thresholds */
 const float *noise_inv_power(const struct noise *n);
 const float *noise_std_db(const struct noise *n);     /* bins values */
+/* bins values: the gate multiplies |X|^2 x noise_inv_power by this for its onset test
+ * (a learned spread moves the onset threshold less than the a priori SNR threshold;
+ * 1 when adaptive) */
+const float *noise_onset_scale(const struct noise *n);
 unsigned noise_std_epoch(const struct noise *n);
 
 /* Profile text format, version 1:
