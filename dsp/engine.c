@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "gate.h"
+#include "impulse.h"
 #include "noise.h"
 #include "stft.h"
 
@@ -19,6 +20,7 @@
 struct engine {
   int rate, channels, fft, hop, bins, models; /* models: 1 when linked, else channels */
   struct stft **stft;       /* channels */
+  struct impulse **imp;     /* channels: how click-like each channel's newest samples are */
   float complex **spec;     /* channels x bins */
   float **gain;             /* models x bins */
   float *power;             /* bins */
@@ -75,6 +77,7 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
   e->wet_phase = 1.f;
   e->noise_ref = (float)(e->fft / M_PI) * (float)(e->fft / M_PI);
   if (!(e->stft = calloc(channels, sizeof *e->stft)) ||
+      !(e->imp = calloc(channels, sizeof *e->imp)) ||
       !(e->spec = calloc(channels, sizeof *e->spec)) ||
       !(e->gain = calloc(e->models, sizeof *e->gain)) ||
       !(e->noise = calloc(e->models, sizeof *e->noise)) ||
@@ -87,7 +90,8 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
   for (int c = 0; c < channels; c++) {
     if (!(e->stft[c] = stft_create(e->fft, e->hop,
                                     plan == ENGINE_PLAN_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE)) ||
-        !(e->spec[c] = (float complex *)fftwf_alloc_complex(e->bins)))
+        !(e->spec[c] = (float complex *)fftwf_alloc_complex(e->bins)) ||
+        !(e->imp[c] = impulse_create(rate, e->hop)))
       goto oom;
     memset(e->spec[c], 0, e->bins * sizeof(float complex));
   }
@@ -111,12 +115,14 @@ void engine_destroy(struct engine *e) {
   if (!e) return;
   for (int c = 0; e->stft && c < e->channels; c++) stft_destroy(e->stft[c]);
   for (int c = 0; e->spec && c < e->channels; c++) fftwf_free(e->spec[c]);
+  for (int c = 0; e->imp && c < e->channels; c++) impulse_destroy(e->imp[c]);
   for (int m = 0; m < e->models; m++) {
     if (e->gain) free(e->gain[m]);
     if (e->noise) noise_destroy(e->noise[m]);
     if (e->gate) gate_destroy(e->gate[m]);
   }
   free(e->stft);
+  free(e->imp);
   free(e->spec);
   free(e->gain);
   free(e->noise);
@@ -228,6 +234,7 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
       x = e->hop_in;
     }
     stft_analyze(e->stft[c], x, e->spec[c]);
+    impulse_feed(e->imp[c], x, hop);
   }
 
   float gain_sum = 0, noise_sum = 0;
@@ -235,11 +242,16 @@ void engine_process_hop(struct engine *e, const float *in, float *out) {
     /* power of this model's channel, or the channels' mean when linked */
     int c0 = e->models == 1 ? 0 : m, c1 = e->models == 1 ? ch : m + 1;
     float scale = 1.f / (float)(c1 - c0);
-    for (int c = c0; c < c1; c++) add_power(e->power, e->spec[c], bins, scale, c == c0);
+    float peak = 1.f; /* the most click-like of the model's channels */
+    for (int c = c0; c < c1; c++) {
+      add_power(e->power, e->spec[c], bins, scale, c == c0);
+      float r = impulse_peak_ratio(e->imp[c]);
+      peak = r > peak ? r : peak;
+    }
     noise_update(e->noise[m], e->power, adapt);
     const float *np = noise_mean_power(e->noise[m]);
     gate_process(e->gate[m], &e->cur, e->power, noise_inv_power(e->noise[m]),
-                 noise_onset_scale(e->noise[m]), e->gain[m]);
+                 noise_onset_scale(e->noise[m]), peak, e->gain[m]);
     gain_sum += dot(e->gain[m], e->ones, bins);
     noise_sum += dot(np, e->ones, bins);
   }

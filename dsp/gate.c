@@ -23,6 +23,9 @@
 /* During a transient a bin is still kept while it is at most this far above its level
  * before the transient: speech that was already there goes on. */
 #define TRANSIENT_KEEP 10.f
+/* A rise is a click when the newest samples' loudest 0.67 ms block holds this much
+ * more high-frequency energy than their mean block (dB; see impulse.h) */
+#define TRANSIENT_PEAK_DB 8.f
 
 #define SPEECH_LO_HZ 300.f
 #define SPEECH_HI_HZ 3400.f
@@ -54,6 +57,7 @@ struct gate {
    * transient, taken from before the frame that already holds its first samples */
   float *recent, *newer;
   float transient_left;  /* frames of transient suppression left */
+  float peak_min;        /* impulse peak ratio above which a rise is a click */
   int sp_lo, sp_hi;      /* bins of 300-3400 Hz */
   float active_left;     /* frames of speech activity left */
 };
@@ -81,6 +85,7 @@ struct gate *gate_create(int bins, int rate, int fft, int hop) {
   g->sp_hi = (int)(SPEECH_HI_HZ * fft / rate);
   if (g->sp_hi > bins) g->sp_hi = bins;
   if (g->sp_lo > g->sp_hi) g->sp_lo = g->sp_hi;
+  g->peak_min = powf(10.f, TRANSIENT_PEAK_DB / 10.f);
   g->hf_back = (int)lrintf(BACK_S * rate / hop);
   if (g->hf_back < 1) g->hf_back = 1;
   if (g->hf_back > BACK_MAX - 1) g->hf_back = BACK_MAX - 1;
@@ -168,12 +173,18 @@ static float band_sum(const float *x, int n) {
 
 /* Transient detection. A rise of the high band by more than transient_db within a hop
  * starts transient_ms of suppression (the noise tracker never sees a click: it is far
- * too short). Returns 1 while suppressing. */
-static int transient(struct gate *g, const struct hp_values *p, const float *power) {
+ * too short), when the newest samples hold their high-frequency energy in a short
+ * burst (peak_ratio above TRANSIENT_PEAK_DB): in quiet noise a fricative rises as steeply
+ * as a click, and without this test the gate cut the start of many an "s" and "t"
+ * (dev set: brown +0.26, fire +0.45 dB, clicks unchanged).
+ * Returns 1 while suppressing. */
+static int transient(struct gate *g, const struct hp_values *p, const float *power,
+                     float peak_ratio) {
   float e = band_sum(power + g->hf_lo, g->hf_hi + 1 - g->hf_lo);
   const float rise = db_to_power(p->v[HP_transient_db]);
   float before = g->hf_ring[(g->hf_pos + BACK_MAX - g->hf_back + 1) % BACK_MAX];
-  if (p->v[HP_transient_db] > 0 && before > 0 && e > rise * before)
+  if (p->v[HP_transient_db] > 0 && before > 0 && e > rise * before &&
+      peak_ratio > g->peak_min)
     g->transient_left = p->v[HP_transient_ms] * 0.001f * g->rate / g->hop;
   g->hf_pos = (g->hf_pos + 1) % BACK_MAX;
   g->hf_ring[g->hf_pos] = e;
@@ -239,10 +250,11 @@ static int speech_active(struct gate *g, const float *d, float hop_ms) {
 }
 
 void gate_process(struct gate *g, const struct hp_values *p, const float *power,
-                  const float *inv_noise, const float *onset_scale, float *gain) {
+                  const float *inv_noise, const float *onset_scale, float peak_ratio,
+                  float *gain) {
   const int bins = g->bins;
   thresholds(g, p);
-  int in_transient = transient(g, p, power);
+  int in_transient = transient(g, p, power, peak_ratio);
   decide(g, power, inv_noise, onset_scale, in_transient);
   int w = (int)lrintf(p->v[HP_freq_smooth_hz] * g->fft / (2.f * g->rate));
   if (w > 0) smooth_freq(g, w);

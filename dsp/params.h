@@ -43,7 +43,7 @@ enum hp_type { HP_FLOAT, HP_INT, HP_BOOL };
   X(freq_smooth_hz, HP_FLOAT, "Hz", 0.0, 2000.0, 0.0, 1, \
     "half-width of a majority vote of the mask across frequency (0 = off)") \
   X(transient_db, HP_FLOAT, "dB", 0.0, 60.0, 18.0, 1, \
-    "suppress a transient (click, knock) when the band above 2 kHz rises by this much within 10 ms (0 = off)") \
+    "suppress a transient (click, knock) when the band above 2 kHz rises by this much within 10 ms in a burst of a millisecond or two (0 = off)") \
   X(transient_ms, HP_FLOAT, "ms", 0.0, 500.0, 25.0, 1, \
     "how long a transient is suppressed after its onset") \
   X(wet, HP_FLOAT, "", 0.0, 1.0, 1.0, 1, \
