@@ -28,6 +28,7 @@
 
 #include "engine.h"
 #include "params.h"
+#include "profile.h"
 
 #define MAX_SUBSCRIBERS 16
 #define MAX_LEARNERS 16
@@ -457,7 +458,7 @@ static void on_profile_save(struct osc *o, const char *path, const char *rest, l
   char file[4096], tmp[4200], err[256];
   const char *name;
   if (profile_path(o, path, m, file, sizeof file, &name)) return;
-  char *text = engine_profile_save_live(o->ctl->engine, PROFILE_WAIT_MS, err, sizeof err);
+  char *text = profile_save_live(o->ctl->engine, PROFILE_WAIT_MS, err, sizeof err);
   if (!text) {
     reply_error(o, path, "%s", err);
     return;
@@ -504,7 +505,7 @@ static void on_profile_load(struct osc *o, const char *path, const char *rest, l
     return;
   }
   text[n] = 0;
-  int rc = engine_profile_load_live(o->ctl->engine, text, PROFILE_WAIT_MS, err, sizeof err);
+  int rc = profile_load_live(o->ctl->engine, text, PROFILE_WAIT_MS, err, sizeof err);
   free(text);
   if (rc) {
     reply_error(o, path, "%s: %s", file, err);
