@@ -23,9 +23,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "params.h"
 #include "profile.h"
@@ -70,12 +70,6 @@ struct osc {
   unsigned char out[8192];  /* a serialised reply; one that does not fit (an error
                              * echoing an absurdly long path) is not sent */
 };
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static int same_peer(const struct peer *a, const struct peer *b) {
   return a->len == b->len && memcmp(&a->addr, &b->addr, a->len) == 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "engine.h"
 
 static char *read_text_file(const char *path, char *err, size_t errlen) {
@@ -39,12 +40,6 @@ int profile_load_file(struct engine *e, const char *path, char *err, size_t errl
   free(text);
   if (bad) snprintf(err, errlen, "%s: %s", path, msg);
   return bad ? -1 : 0;
-}
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 /* Posts x and waits for the audio thread. Returns 0 when it was done, -1 with a message
