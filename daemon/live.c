@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "clock.h"
 #include "control.h"
 #include "engine.h"
 #include "log.h"
@@ -62,12 +63,6 @@ struct live {
   struct hushd_status status;
   double callback_load;
 };
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};

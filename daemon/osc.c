@@ -23,11 +23,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "params.h"
+#include "profile.h"
 
 #define MAX_SUBSCRIBERS 16
 #define MAX_LEARNERS 16
@@ -69,12 +70,6 @@ struct osc {
   unsigned char out[8192];  /* a serialised reply; one that does not fit (an error
                              * echoing an absurdly long path) is not sent */
 };
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static int same_peer(const struct peer *a, const struct peer *b) {
   return a->len == b->len && memcmp(&a->addr, &b->addr, a->len) == 0;
@@ -457,7 +452,7 @@ static void on_profile_save(struct osc *o, const char *path, const char *rest, l
   char file[4096], tmp[4200], err[256];
   const char *name;
   if (profile_path(o, path, m, file, sizeof file, &name)) return;
-  char *text = engine_profile_save_live(o->ctl->engine, PROFILE_WAIT_MS, err, sizeof err);
+  char *text = profile_save_live(o->ctl->engine, PROFILE_WAIT_MS, err, sizeof err);
   if (!text) {
     reply_error(o, path, "%s", err);
     return;
@@ -504,7 +499,7 @@ static void on_profile_load(struct osc *o, const char *path, const char *rest, l
     return;
   }
   text[n] = 0;
-  int rc = engine_profile_load_live(o->ctl->engine, text, PROFILE_WAIT_MS, err, sizeof err);
+  int rc = profile_load_live(o->ctl->engine, text, PROFILE_WAIT_MS, err, sizeof err);
   free(text);
   if (rc) {
     reply_error(o, path, "%s: %s", file, err);

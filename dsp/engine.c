@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gate.h"
 #include "impulse.h"
@@ -45,7 +44,7 @@ struct engine {
   _Atomic float m_in_pow, m_out_pow, m_gain, m_noise_pow;
   atomic_ullong hops;
   float noise_ref;          /* power of a full-scale sine's peak bin */
-  struct profile_xfer *_Atomic xfer; /* profile handover to the audio thread (end of file) */
+  struct engine_xfer *_Atomic xfer; /* profile handover to the audio thread (end of file) */
 };
 
 static void xfer_take(struct engine *e);
@@ -366,15 +365,17 @@ int engine_profile_load(struct engine *e, const char *text, char *err, size_t er
 /* Profile handover for a running engine. The caller's thread does everything that
  * allocates or parses (text, a scratch noise model) and publishes one request through
  * e->xfer; the audio thread takes it at its next hop, copies bins floats in or out, and
- * marks it done. The caller waits for that, or withdraws the request when no hop comes. */
-struct profile_xfer {
+ * marks it done. How long to wait for that, and how, is the caller's business. */
+struct engine_xfer {
+  struct engine *e;
   int load;                   /* 1: models <- arrays; 0: arrays <- model 0 */
-  float *mean_power, *std_db; /* bins each, owned by the caller */
+  struct noise *n;            /* scratch model of e's size: parses (load) or formats (save) */
+  float *mean_power, *std_db; /* bins each, the staging copy: n's arrays (load) or our own */
   atomic_int done;
 };
 
 static void xfer_take(struct engine *e) {
-  struct profile_xfer *x = atomic_exchange_explicit(&e->xfer, NULL, memory_order_acq_rel);
+  struct engine_xfer *x = atomic_exchange_explicit(&e->xfer, NULL, memory_order_acq_rel);
   if (!x) return;
   if (x->load) {
     for (int m = 0; m < e->models; m++) noise_set_model(e->noise[m], x->mean_power, x->std_db);
@@ -385,82 +386,72 @@ static void xfer_take(struct engine *e) {
   atomic_store_explicit(&x->done, 1, memory_order_release);
 }
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
+struct engine_xfer *engine_xfer_create(struct engine *e, const char *text, char *err,
+                                       size_t errlen) {
+  struct engine_xfer *x = calloc(1, sizeof *x);
+  if (!x || !(x->n = noise_create(e->bins, (float)e->hop / e->rate, e->fft / e->hop))) {
+    free(x);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  x->e = e;
+  x->load = text != NULL;
+  atomic_init(&x->done, 0);
+  if (x->load) {
+    if (noise_profile_load(x->n, e->rate, e->fft, text, err, errlen)) {
+      engine_xfer_destroy(x);
+      return NULL;
+    }
+    /* the scratch model's arrays serve as the staging copy */
+    x->mean_power = (float *)noise_mean_power(x->n);
+    x->std_db = (float *)noise_std_db(x->n);
+  } else if (!(x->mean_power = falloc(e->bins)) || !(x->std_db = falloc(e->bins))) {
+    engine_xfer_destroy(x);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  return x;
 }
 
-/* Publishes x and waits for the audio thread. Returns 0 when it was done, -1 with a
- * message when another handover is pending or no hop came within timeout_ms. */
-static int xfer_run(struct engine *e, struct profile_xfer *x, int timeout_ms, char *err,
-                    size_t errlen) {
-  struct profile_xfer *none = NULL;
-  atomic_init(&x->done, 0);
-  if (!atomic_compare_exchange_strong_explicit(&e->xfer, &none, x, memory_order_acq_rel,
+void engine_xfer_destroy(struct engine_xfer *x) {
+  if (!x) return;
+  if (!x->load) {
+    free(x->mean_power);
+    free(x->std_db);
+  }
+  noise_destroy(x->n);
+  free(x);
+}
+
+int engine_xfer_post(struct engine_xfer *x, char *err, size_t errlen) {
+  struct engine_xfer *none = NULL;
+  atomic_store_explicit(&x->done, 0, memory_order_relaxed);
+  if (!atomic_compare_exchange_strong_explicit(&x->e->xfer, &none, x, memory_order_acq_rel,
                                                memory_order_acquire)) {
     snprintf(err, errlen, "another profile transfer is in progress");
     return -1;
   }
-  const struct timespec tick = {0, 1000000};
-  double end = now_s() + timeout_ms / 1000.0;
-  while (!atomic_load_explicit(&x->done, memory_order_acquire)) {
-    if (now_s() > end) {
-      struct profile_xfer *mine = x;
-      if (atomic_compare_exchange_strong_explicit(&e->xfer, &mine, NULL, memory_order_acq_rel,
-                                                  memory_order_acquire)) {
-        snprintf(err, errlen, "the audio engine is not processing (no hop in %d ms)",
-                 timeout_ms);
-        return -1;
-      }
-      /* the audio thread has taken it: it finishes within this hop */
-    }
-    nanosleep(&tick, NULL);
-  }
   return 0;
 }
 
-/* A scratch model of this engine's size with its arrays, for parsing or formatting. */
-static struct noise *scratch_noise(const struct engine *e, char *err, size_t errlen) {
-  struct noise *n = noise_create(e->bins, (float)e->hop / e->rate, e->fft / e->hop);
-  if (!n) snprintf(err, errlen, "out of memory");
-  return n;
+int engine_xfer_done(const struct engine_xfer *x) {
+  return atomic_load_explicit(&((struct engine_xfer *)x)->done, memory_order_acquire);
 }
 
-char *engine_profile_save_live(struct engine *e, int timeout_ms, char *err, size_t errlen) {
-  struct profile_xfer x = {.load = 0};
-  struct noise *n = scratch_noise(e, err, errlen);
-  char *text = NULL;
-  x.mean_power = falloc(e->bins);
-  x.std_db = falloc(e->bins);
-  if (!n || !x.mean_power || !x.std_db) {
+int engine_xfer_withdraw(struct engine_xfer *x) {
+  struct engine_xfer *mine = x;
+  return atomic_compare_exchange_strong_explicit(&x->e->xfer, &mine, NULL, memory_order_acq_rel,
+                                                 memory_order_acquire);
+}
+
+char *engine_xfer_text(struct engine_xfer *x, char *err, size_t errlen) {
+  struct engine *e = x->e;
+  noise_set_model(x->n, x->mean_power, x->std_db);
+  size_t len = noise_profile_save(x->n, e->rate, e->fft, NULL, 0) + 1;
+  char *text = malloc(len);
+  if (text)
+    noise_profile_save(x->n, e->rate, e->fft, text, len);
+  else
     snprintf(err, errlen, "out of memory");
-  } else if (xfer_run(e, &x, timeout_ms, err, errlen) == 0) {
-    noise_set_model(n, x.mean_power, x.std_db);
-    size_t len = noise_profile_save(n, e->rate, e->fft, NULL, 0) + 1;
-    if ((text = malloc(len)))
-      noise_profile_save(n, e->rate, e->fft, text, len);
-    else
-      snprintf(err, errlen, "out of memory");
-  }
-  noise_destroy(n);
-  free(x.mean_power);
-  free(x.std_db);
   return text;
-}
-
-int engine_profile_load_live(struct engine *e, const char *text, int timeout_ms, char *err,
-                             size_t errlen) {
-  struct noise *n = scratch_noise(e, err, errlen);
-  if (!n) return -1;
-  int rc = noise_profile_load(n, e->rate, e->fft, text, err, errlen);
-  if (rc == 0) {
-    /* the scratch model's arrays serve as the staging copy */
-    struct profile_xfer x = {.load = 1,
-                             .mean_power = (float *)noise_mean_power(n),
-                             .std_db = (float *)noise_std_db(n)};
-    rc = xfer_run(e, &x, timeout_ms, err, errlen);
-  }
-  noise_destroy(n);
-  return rc;
 }

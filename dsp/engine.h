@@ -17,7 +17,8 @@
  * Threads: create/destroy/profile_* on the main thread (they allocate, plan FFTs and
  * format text). process/process_hop on one audio thread: RT-safe, no allocation, locks
  * or I/O. set_param/get_param/learn/meters may be called from any thread at any time:
- * they go through C11 atomics and take effect at the next hop.
+ * they go through C11 atomics and take effect at the next hop. xfer_* (a profile for a
+ * running engine) on any thread but the audio thread; none of them blocks.
  */
 #ifndef HUSHD_ENGINE_H
 #define HUSHD_ENGINE_H
@@ -79,15 +80,38 @@ const float *engine_last_mask(const struct engine *e, int ch);
 size_t engine_profile_save(const struct engine *e, int ch, char *buf, size_t len);
 int engine_profile_load(struct engine *e, const char *text, char *err, size_t errlen);
 
-/* Any thread but the audio thread, while the audio thread keeps calling
- * engine_process(_hop): engine_profile_save/load for a running engine. Parsing,
- * formatting and allocation happen on the calling thread; the audio thread only copies
- * the model at its next hop. They wait at most timeout_ms for that hop (sleeping), and
- * fail with a message when none comes or another such call is in progress.
- * save: returns the profile text (malloc'd, the caller frees; channel 0's model), or NULL
- * with a message. load: returns 0, or -1 with a message (as engine_profile_load). */
-char *engine_profile_save_live(struct engine *e, int timeout_ms, char *err, size_t errlen);
-int engine_profile_load_live(struct engine *e, const char *text, int timeout_ms, char *err,
-                             size_t errlen);
+/* Noise profile of a running engine: a handover to the audio thread in non-blocking
+ * steps, for any thread but the audio thread while the audio thread keeps calling
+ * engine_process(_hop). Parsing, formatting and allocation happen on the calling thread;
+ * the audio thread only copies the model (bins floats) in or out at its next hop. None of
+ * these waits: the caller decides how long to poll engine_xfer_done and how to pass the
+ * time (daemon/profile.h: profile_save_live/profile_load_live).
+ *
+ *   x = engine_xfer_create(e, text, ...)   text: load it; NULL: save channel 0's model
+ *   engine_xfer_post(x, ...)               the audio thread takes it at its next hop
+ *   engine_xfer_done(x)                    poll until 1; or engine_xfer_withdraw(x)
+ *   engine_xfer_text(x, ...)               save, once done: the profile text
+ *   engine_xfer_destroy(x)                 once done, withdrawn, or never posted
+ *
+ * x refers to e and must be destroyed before it. */
+struct engine_xfer;
+
+/* Allocates. text != NULL: parses it (as engine_profile_load; a bad profile fails here,
+ * before any handover); NULL: a save. Returns NULL with a message. */
+struct engine_xfer *engine_xfer_create(struct engine *e, const char *text, char *err,
+                                       size_t errlen);
+void engine_xfer_destroy(struct engine_xfer *x);
+/* Publishes x to the audio thread. Returns 0, or -1 with a message when another handover
+ * on this engine is pending. Non-blocking: atomics only. */
+int engine_xfer_post(struct engine_xfer *x, char *err, size_t errlen);
+/* 1 once the audio thread has copied the model in or out, else 0. Non-blocking. */
+int engine_xfer_done(const struct engine_xfer *x);
+/* Takes back a posted x the audio thread has not taken yet. Returns 1 when withdrawn (the
+ * audio thread will not touch x), 0 when the audio thread has already taken it: it is done
+ * within that hop, so keep polling engine_xfer_done before destroying x. Non-blocking. */
+int engine_xfer_withdraw(struct engine_xfer *x);
+/* A save, once done: the profile text (malloc'd, the caller frees), or NULL with a
+ * message. */
+char *engine_xfer_text(struct engine_xfer *x, char *err, size_t errlen);
 
 #endif

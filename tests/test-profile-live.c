@@ -1,5 +1,6 @@
-/* test-profile-live: engine_profile_save_live/load_live hand a noise profile to and from
- * an engine that another thread keeps processing, and fail cleanly when none does. */
+/* test-profile-live: profile_save_live/load_live (daemon/profile.c's wait on dsp/engine's
+ * handover) hand a noise profile to and from an engine that another thread keeps
+ * processing, and fail cleanly when none does. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "profile.h"
 
 #define RATE_HZ 48000
 
@@ -65,8 +67,8 @@ static void test_load_then_save_while_processing_returns_the_loaded_model(void *
   pthread_t t;
   pthread_create(&t, NULL, run, &r);
   char *flat = flat_profile(-30.0);
-  assert_int_equal(engine_profile_load_live(r.e, flat, 1000, err, sizeof err), 0);
-  char *saved = engine_profile_save_live(r.e, 1000, err, sizeof err);
+  assert_int_equal(profile_load_live(r.e, flat, 1000, err, sizeof err), 0);
+  char *saved = profile_save_live(r.e, 1000, err, sizeof err);
   assert_non_null(saved);
   assert_string_equal(saved, flat); /* adapt 0: the model stays as loaded */
   /* the meters read the loaded floor: -30 dB per bin relative to a full-scale sine bin */
@@ -88,7 +90,7 @@ static void test_a_bad_profile_is_refused_before_the_handover(void **state) {
   struct engine *e = make();
   char err[256];
   /* no thread is processing: a parse error must come back at once, not after a wait */
-  assert_int_equal(engine_profile_load_live(e, "hushd-noise-profile 1\nrate 44100\nfft 1024\n"
+  assert_int_equal(profile_load_live(e, "hushd-noise-profile 1\nrate 44100\nfft 1024\n"
                                                "bins 513\n", 1000, err, sizeof err), -1);
   assert_string_equal(err, "noise profile is for 44100 Hz, fft 1024; this stream is 48000 Hz, "
                            "fft 1024");
@@ -99,14 +101,14 @@ static void test_without_processing_the_handover_times_out_and_withdraws(void **
   (void)state;
   struct engine *e = make();
   char err[256];
-  assert_null(engine_profile_save_live(e, 50, err, sizeof err));
+  assert_null(profile_save_live(e, 50, err, sizeof err));
   assert_string_equal(err, "the audio engine is not processing (no hop in 50 ms)");
   char *flat = flat_profile(-40.0);
-  assert_int_equal(engine_profile_load_live(e, flat, 50, err, sizeof err), -1);
+  assert_int_equal(profile_load_live(e, flat, 50, err, sizeof err), -1);
   /* withdrawn: a later hop must not touch the caller's (freed) staging arrays */
   float buf[256] = {0};
   engine_process_hop(e, buf, buf);
-  assert_null(engine_profile_save_live(e, 50, err, sizeof err));
+  assert_null(profile_save_live(e, 50, err, sizeof err));
   assert_string_equal(err, "the audio engine is not processing (no hop in 50 ms)");
   free(flat);
   engine_destroy(e);
