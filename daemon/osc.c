@@ -40,7 +40,6 @@
 #define MAX_LEARN_S 600.0
 #define LEARN_POLL_MS 20         /* how often a pending learn is checked for its end */
 #define PROFILE_WAIT_MS 1000     /* longest wait for the audio thread's profile handover */
-#define MAX_PROFILE_BYTES (1 << 20)
 #define MAX_NAME_LEN 100
 #define MAX_BUNDLE_DEPTH 4
 #define RECV_BURST 256           /* datagrams per wake before timers are served again */
@@ -485,20 +484,14 @@ static void on_profile_load(struct osc *o, const char *path, const char *rest, l
   char file[4096], err[256];
   const char *name;
   if (profile_path(o, path, m, file, sizeof file, &name)) return;
-  FILE *f = fopen(file, "r");
-  if (!f) {
-    reply_error(o, path, "cannot read %s: %s", file, strerror(errno));
+  char *text = profile_read(file);
+  if (!text) {
+    if (errno == EFBIG)
+      reply_error(o, path, "%s is larger than %d bytes", file, PROFILE_MAX_BYTES);
+    else
+      reply_error(o, path, "cannot read %s: %s", file, strerror(errno));
     return;
   }
-  char *text = malloc(MAX_PROFILE_BYTES + 1);
-  size_t n = text ? fread(text, 1, MAX_PROFILE_BYTES + 1, f) : 0;
-  fclose(f);
-  if (!text || n > MAX_PROFILE_BYTES) {
-    reply_error(o, path, "%s is larger than %d bytes", file, MAX_PROFILE_BYTES);
-    free(text);
-    return;
-  }
-  text[n] = 0;
   int rc = profile_load_live(o->ctl->engine, text, PROFILE_WAIT_MS, err, sizeof err);
   free(text);
   if (rc) {

@@ -10,31 +10,38 @@
 #include "clock.h"
 #include "engine.h"
 
-static char *read_text_file(const char *path, char *err, size_t errlen) {
+char *profile_read(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+  if (!f) return NULL;
+  char *text = malloc(PROFILE_MAX_BYTES + 1);
+  if (!text) {
+    fclose(f);
+    errno = ENOMEM;
     return NULL;
   }
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  for (size_t got; buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
-    len += got;
-    if (len + 1 == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) free(buf);
-      buf = nb;
-    }
-  }
+  /* one byte more than allowed tells a file that is too large */
+  size_t n = fread(text, 1, PROFILE_MAX_BYTES + 1, f);
+  int failed = ferror(f), err = errno;
   fclose(f);
-  if (!buf) snprintf(err, errlen, "%s: out of memory", path);
-  else buf[len] = 0;
-  return buf;
+  if (failed || n > PROFILE_MAX_BYTES) {
+    free(text);
+    errno = failed ? err : EFBIG;
+    return NULL;
+  }
+  text[n] = 0;
+  return text;
 }
 
 int profile_load_file(struct engine *e, const char *path, char *err, size_t errlen) {
-  char *text = read_text_file(path, err, errlen);
-  if (!text) return -1;
+  char *text = profile_read(path);
+  if (!text) {
+    if (errno == EFBIG)
+      snprintf(err, errlen, "%s: larger than %d bytes: not a noise profile", path,
+               PROFILE_MAX_BYTES);
+    else
+      snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return -1;
+  }
   char msg[512];
   int bad = engine_profile_load(e, text, msg, sizeof msg);
   free(text);

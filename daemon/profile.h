@@ -14,6 +14,15 @@
 
 struct engine;
 
+/* A profile of the largest FFT (16384: 8193 lines) takes under 200 kB. */
+#define PROFILE_MAX_BYTES (1 << 20)
+
+/* Reads a whole profile file of at most PROFILE_MAX_BYTES. Returns its text (malloc'd,
+ * NUL-terminated; the caller frees), or NULL with errno set: fopen's or fread's error,
+ * EFBIG when the file is larger, ENOMEM. The callers word the messages (the OSC reply's
+ * and the command line's differ). */
+char *profile_read(const char *path);
+
 /* Loads the profile in path into e. Returns 0, or -1 with "PATH: message" in err. */
 int profile_load_file(struct engine *e, const char *path, char *err, size_t errlen);
 

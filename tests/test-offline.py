@@ -229,6 +229,8 @@ with open("garbage.profile", "w") as f:
     f.write("hello\n")
 with open("short.profile", "w") as f:
     f.write("hushd-noise-profile 1\nrate 48000\nfft 1024\nbins 513\n-60 3\n")
+with open("huge.profile", "w") as f:
+    f.write("hushd-noise-profile 1\n" + "#" * (1 << 20))
 OLD = b"precious earlier result\n"
 
 bad_cases = [
@@ -253,6 +255,8 @@ bad_cases = [
      "missing.profile: cannot open: No such file or directory"),
     (["-i", "good.wav", "--profile", "garbage.profile"],
      "garbage.profile: not a hushd noise profile"),
+    (["-i", "good.wav", "--profile", "huge.profile"],
+     "huge.profile: larger than 1048576 bytes: not a noise profile"),
     (["-i", "good.wav", "--profile", "short.profile"],
      "short.profile: noise profile line 6 (bin 1) is not 'power_db std_db'"),
     (["-i", "good.wav", "--spectrogram", "no/such/dir/sg.png"],

@@ -569,6 +569,12 @@ static void test_profile_save_and_load_round_trip_in_the_state_folder(void **sta
            "Hz, fft 1024",
            state_dir);
   expect_error("/hushd/profile/load", msg_s("other"), msg);
+  /* a file over 1 MiB (15000 lines of 74 bytes) is refused before it is parsed */
+  write_file("huge.profile", "hushd-noise-profile 1\nrate 48000\nfft 1024\nbins 513\n",
+             "0.0000 5.0000 padding padding padding padding padding padding padding pad\n",
+             15000);
+  snprintf(msg, sizeof msg, "%s/huge.profile is larger than 1048576 bytes", state_dir);
+  expect_error("/hushd/profile/load", msg_s("huge"), msg);
 }
 
 static void test_profile_save_creates_a_missing_state_folder(void **state) {
