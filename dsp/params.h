@@ -32,7 +32,7 @@ enum hp_type { HP_FLOAT, HP_INT, HP_BOOL };
     "1 = drop a kept bin with no kept neighbour in frequency or time (musical noise)") \
   X(reduction_db, HP_FLOAT, "dB", 0.0, 80.0, 20.0, 1, \
     "attenuation applied to bins judged to be noise (the gate's floor)") \
-  X(active_reduction_db, HP_FLOAT, "dB", 0.0, 80.0, 14.0, 1, \
+  X(active_reduction_db, HP_FLOAT, "dB", 0.0, 80.0, 16.0, 1, \
     "attenuation of noise bins while speech is present (at most reduction_db): keeps weak speech whole") \
   X(attack_ms, HP_FLOAT, "ms", 0.0, 200.0, 0.0, 1, \
     "time for a bin's gain to open once it is kept (0 = instant, protects onsets)") \
