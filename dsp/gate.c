@@ -237,8 +237,8 @@ static void smooth_freq(struct gate *g, int w) {
   }
 }
 
-/* Speech activity of the frame: at least ACTIVE_SHARE of the bins in 300-3400 Hz kept (share),
- * held for ACTIVE_HOLD_MS. While speech is active the floor is active_reduction_db:
+/* Speech activity of the frame: at least ACTIVE_SHARE of the bins in 300-3400 Hz kept
+ * (share), held for ACTIVE_HOLD_MS. While speech is active the floor is active_reduction_db:
  * weak parts of the speech that the binary decision drops are then not carved out
  * of it (on the dev set, 16 dB against the pauses' 20: STOI 0.829 against 0.819 and no
  * item worse than the input, for 0.05 dB of ΔSI-SDR), while the pauses get the full

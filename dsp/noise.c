@@ -108,8 +108,8 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->std_db = calloc(bins, sizeof(float));
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
-  if (!n->lambda || !n->inv || !n->spread || !n->onset || !n->busy || !n->quiet || !n->spp_avg ||
-      !n->std_db || !n->learn_db || !n->learn_db2) {
+  if (!n->lambda || !n->inv || !n->spread || !n->onset || !n->busy || !n->quiet ||
+      !n->spp_avg || !n->std_db || !n->learn_db || !n->learn_db2) {
     noise_destroy(n);
     return NULL;
   }

@@ -38,7 +38,8 @@ static void test_click_over_quiet_noise_is_above_10db(void **state) {
   for (size_t i = 0; i < n; i++) x[i] = 0.001f * sig_gauss(&seed);
   for (size_t i = 0; i < RATE / 1000; i++) x[at + i] += 0.3f * sig_gauss(&seed);
   for (size_t i = 0; at + i < n; i++)
-    x[at + i] += (float)(0.2 * exp(-(double)i / (RATE * 0.002)) * sin(2 * M_PI * 2500.0 * i / RATE));
+    x[at + i] +=
+        (float)(0.2 * exp(-(double)i / (RATE * 0.002)) * sin(2 * M_PI * 2500.0 * i / RATE));
   double r = feed_db(x, n, HOP, RATE);
   print_message("click: %.1f dB\n", r);
   assert_true(r > 10.0);
@@ -95,7 +96,8 @@ static void test_ratio_does_not_depend_on_call_sizes(void **state) {
     double ref = feed_db(x, n, chunks[0], rates[r]);
     for (int c = 1; c < 4; c++) {
       double v = feed_db(x, n, chunks[c], rates[r]);
-      print_message("%d Hz, calls of %d: %.4f dB (calls of 1: %.4f)\n", rates[r], chunks[c], v, ref);
+      print_message("%d Hz, calls of %d: %.4f dB (calls of 1: %.4f)\n", rates[r], chunks[c], v,
+                    ref);
       assert_true(fabs(v - ref) < 1e-3);
     }
   }

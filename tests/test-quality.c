@@ -431,7 +431,8 @@ static void test_fricative_onsets_kept_in_quiet_noise(void **state) {
   for (size_t k = 0; k < count; k++) {
     /* the output's energy against the hiss's own at the same place (the brown noise
      * under it is below 2 kHz and 20 dB down: it hardly adds) */
-    double loss = db(energy(y, starts[k], starts[k] + head) / energy(c, starts[k], starts[k] + head));
+    size_t a = starts[k], b = starts[k] + head;
+    double loss = db(energy(y, a, b) / energy(c, a, b));
     if (loss < worst) worst = loss;
   }
   print_message("fricative onsets: worst %.2f dB over %zu\n", worst, count);
