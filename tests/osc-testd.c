@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "control.h"
 #include "engine.h"
 #include "osc.h"
@@ -38,12 +39,6 @@ struct driver {
   _Atomic double max_late_s;
   double start_s;
 };
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void sleep_until(double t) {
   struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "osc-client.h"
 #include "params.h"
 
@@ -22,12 +23,6 @@
 #define SECONDS 10
 
 static const char *driver_exe;
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void sleep_until(double t) {
   struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "osc-client.h"
 #include "params.h"
 
@@ -23,12 +24,6 @@ static const char *driver_exe;
 static char state_dir[256];
 static struct driver drv;
 static struct client cl;
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static int start_driver(struct driver *d, const char *extra1, const char *extra2) {
   char *argv[] = {(char *)driver_exe, "--state-dir", state_dir, (char *)extra1,
