@@ -294,8 +294,8 @@ void noise_update(struct noise *n, const float *power, int adapt) {
       for (int k = 0; k < n->bins; k++) {
         n->lambda[k] = n->lambda[k] * level + NOISE_TINY;
         n->inv[k] = 1.f / (n->lambda[k] * n->spread[k]);
-        n->quiet[k] = 0;
       }
+      memset(n->quiet, 0, n->blocks * sizeof *n->quiet); /* counted against the old level */
       n->quiet_sum = 0;
       n->quiet_frames = 0;
     }
