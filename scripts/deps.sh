@@ -6,7 +6,7 @@ HUSHD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config
   libfftw3-dev portaudio19-dev liblo-dev liblo-tools libsndfile1-dev libinih-dev
   libsystemd-dev libcairo2-dev libcmocka-dev libspeexdsp-dev
   libasound2-dev libjack-jackd2-dev jackd2 jack-tools espeak-ng systemd
-  python3 python3-numpy python3-soundfile
+  python3 python3-numpy python3-scipy python3-soundfile
   pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils dbus-daemon"
 
 hushd_install_deps() {
