@@ -371,6 +371,7 @@ struct engine_xfer {
   int load;                   /* 1: models <- arrays; 0: arrays <- model 0 */
   struct noise *n;            /* scratch model of e's size: parses (load) or formats (save) */
   float *mean_power, *std_db; /* bins each, the staging copy: n's arrays (load) or our own */
+  int learned;                /* the staged model's kind */
   atomic_int done;
 };
 
@@ -378,8 +379,10 @@ static void xfer_take(struct engine *e) {
   struct engine_xfer *x = atomic_exchange_explicit(&e->xfer, NULL, memory_order_acq_rel);
   if (!x) return;
   if (x->load) {
-    for (int m = 0; m < e->models; m++) noise_set_model(e->noise[m], x->mean_power, x->std_db);
+    for (int m = 0; m < e->models; m++)
+      noise_set_model(e->noise[m], x->mean_power, x->std_db, x->learned);
   } else {
+    x->learned = noise_is_learned(e->noise[0]);
     memcpy(x->mean_power, noise_mean_power(e->noise[0]), e->bins * sizeof(float));
     memcpy(x->std_db, noise_std_db(e->noise[0]), e->bins * sizeof(float));
   }
@@ -403,6 +406,7 @@ struct engine_xfer *engine_xfer_create(struct engine *e, const char *text, char 
       return NULL;
     }
     /* the scratch model's arrays serve as the staging copy */
+    x->learned = noise_is_learned(x->n);
     x->mean_power = (float *)noise_mean_power(x->n);
     x->std_db = (float *)noise_std_db(x->n);
   } else if (!(x->mean_power = falloc(e->bins)) || !(x->std_db = falloc(e->bins))) {
@@ -446,7 +450,7 @@ int engine_xfer_withdraw(struct engine_xfer *x) {
 
 char *engine_xfer_text(struct engine_xfer *x, char *err, size_t errlen) {
   struct engine *e = x->e;
-  noise_set_model(x->n, x->mean_power, x->std_db);
+  noise_set_model(x->n, x->mean_power, x->std_db, x->learned);
   size_t len = noise_profile_save(x->n, e->rate, e->fft, NULL, 0) + 1;
   char *text = malloc(len);
   if (text)
