@@ -15,6 +15,9 @@
 
 /* A wet/bypass change is ramped over this long, so a jump causes no click. */
 #define WET_RAMP_S 0.02f
+/* An input sample beyond this (or NaN, or infinite) is bad: taken as 0 and counted. Far
+ * above any real signal (1.0 is full scale), far below what would overflow a power. */
+#define SAMPLE_MAX 1000.f
 
 struct engine {
   int rate, channels, fft, hop, bins, models; /* models: 1 when linked, else channels */
@@ -27,6 +30,9 @@ struct engine {
   struct noise **noise;     /* models */
   struct gate **gate;       /* models */
   float *hop_in, *hop_out;  /* hop frames of one channel, de-interleaved (channels > 1) */
+  float *clean;             /* hop * channels: the input with bad samples made 0 */
+  unsigned long long bad;   /* bad samples so far (audio thread; saturates) */
+  atomic_ullong bad_pub;    /* the same, published for other threads */
   /* re-blocking for engine_process: one hop of input being collected and the hop of
    * output being handed out, interleaved; pos = frames collected */
   float *fifo_in, *fifo_out;
@@ -83,6 +89,7 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
       !(e->gate = calloc(e->models, sizeof *e->gate)) || !(e->power = falloc(e->bins)) ||
       !(e->ones = falloc(e->bins)) ||
       !(e->hop_in = falloc(e->hop)) || !(e->hop_out = falloc(e->hop)) ||
+      !(e->clean = falloc((size_t)e->hop * channels)) ||
       !(e->fifo_in = falloc((size_t)e->hop * channels)) ||
       !(e->fifo_out = falloc((size_t)e->hop * channels)))
     goto oom;
@@ -130,6 +137,7 @@ void engine_destroy(struct engine *e) {
   free(e->ones);
   free(e->hop_in);
   free(e->hop_out);
+  free(e->clean);
   free(e->fifo_in);
   free(e->fifo_out);
   free(e);
@@ -220,8 +228,26 @@ static float mix_dry(float *restrict y, const float *restrict dry, int hop, floa
   return end < 1.f ? end : 1.f;
 }
 
-void engine_process_hop(struct engine *e, const float *in, float *out) {
+/* y = x with every bad sample (NaN, infinite, beyond SAMPLE_MAX) made 0; returns how
+ * many there were. `!(|x| <= max)` is true for NaN too. */
+static int clean_samples(float *restrict y, const float *restrict x, int n) {
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    int ok = fabsf(x[i]) <= SAMPLE_MAX;
+    bad += !ok;
+    y[i] = ok ? x[i] : 0.f;
+  }
+  return bad;
+}
+
+void engine_process_hop(struct engine *e, const float *raw, float *out) {
   const int ch = e->channels, hop = e->hop, bins = e->bins;
+  const int bad = clean_samples(e->clean, raw, hop * ch);
+  if (bad) {
+    e->bad = e->bad > ~0ull - (unsigned)bad ? ~0ull : e->bad + (unsigned)bad;
+    atomic_store_explicit(&e->bad_pub, e->bad, memory_order_relaxed);
+  }
+  const float *in = e->clean;
   take_params(e);
   const int adapt = e->cur.v[HP_adapt] > 0.5f;
   /* before any output is written: in and out may be the same array */
@@ -337,6 +363,10 @@ int engine_learning(const struct engine *e) {
   struct engine *m = (struct engine *)e;
   return atomic_load_explicit(&m->learn_request, memory_order_seq_cst) > 0 ||
          atomic_load_explicit(&m->learning, memory_order_seq_cst);
+}
+
+unsigned long long engine_bad_samples(const struct engine *e) {
+  return atomic_load_explicit(&((struct engine *)e)->bad_pub, memory_order_relaxed);
 }
 
 void engine_meters(const struct engine *e, struct engine_meters *m) {

@@ -33,13 +33,14 @@
 /* after a profile was learned or loaded, the tracker trusts it and follows slow drift */
 #define PSD_SMOOTH_LEARNED_16MS 0.99f
 #define CEILING_DB 0.f       /* the estimate stays at most this far above the floor ... */
-#define CEILING_EARLY_S 3.f  /* ... in the first seconds of a stream ... */
+#define CEILING_EARLY_S 2.f  /* ... in the first seconds of a stream ... */
 #define CEILING_LATE_DB 10.f /* ... and this far afterwards */
 #define CEILING_MIN_S 0.2f   /* ... once the floor's window is this long (or at the start) */
 #define DROP_RATIO 0.1f       /* a bin's power this far under the estimate (-10 dB) ... */
 #define DROP_FRACTION 0.6f    /* ... in this share of the bins (Gaussian noise: 9.5 %) ... */
 #define DROP_S 0.2f           /* ... for this long: the noise dropped (see drop_step) */
-#define RISE_DB 100.f          /* the recent floor this far above the estimate ... */
+#define RISE_DB 5.f          /* the recent floor this far above the estimate ... */
+#define RISE_OVER_FLOOR_DB 3.f /* ... and this far above the whole window's floor ... */
 #define RISE_FRACTION 0.5f   /* ... in this share of the bins ... */
 #define RISE_S 0.1f          /* ... for this long: the noise rose */
 #define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
@@ -64,7 +65,7 @@ struct noise {
   int block;                  /* the block the next frame updates */
   float alpha_psd, alpha_spp; /* smoothing constants per update of a bin */
   float alpha_learned;        /* PSD smoothing once a profile was learned or loaded */
-  float ceiling, ceiling_late, rise; /* CEILING_DB, CEILING_LATE_DB, RISE_DB as ratios */
+  float ceiling, ceiling_late, rise, rise_floor; /* the *_DB above as power ratios */
   int early_frames;           /* CEILING_EARLY_S in frames */
   int ceiling_cycles;         /* CEILING_MIN_S in cycles of the floor */
   int learned;                /* 1 after learning or loading a learned profile */
@@ -127,6 +128,7 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->early_frames = (int)lrintf(CEILING_EARLY_S / hop_s);
   n->drop_frames = (int)lrintf(DROP_S / hop_s);
   n->rise = db_ratio(RISE_DB);
+  n->rise_floor = db_ratio(RISE_OVER_FLOOR_DB);
   n->ceiling_cycles = (int)lrintf(CEILING_MIN_S / cycle_s);
   n->skip_frames = frames_per_window > 1 ? frames_per_window - 1 : 0;
   n->start_frames = (int)lrintf(NOISE_START_S / hop_s);
@@ -295,14 +297,16 @@ static void drop_step(struct noise *n, int quiet) {
 /* Change detection, rising: the SPP tracker takes a louder noise for speech in every
  * bin and stays under it. Speech leaves dips in most bins within the recent floor's half
  * second, a louder noise does not: when the recent floor stays RISE_DB above the
- * estimate in RISE_FRACTION of the bins for RISE_S, the estimate jumps to it and the
- * floor forgets the quieter past. */
+ * estimate and RISE_OVER_FLOOR_DB above the whole window's floor (so the noise changed
+ * within the window: a steady stream of clicks keeps both floors alike) in
+ * RISE_FRACTION of the bins for RISE_S, the estimate jumps to it and the floor forgets
+ * the quieter past. */
 static void rise_step(struct noise *n, int k0, int k1) {
-  const float *restrict recent = minstat_recent(n->ms);
+  const float *restrict recent = minstat_recent(n->ms), *restrict floor = minstat_floor(n->ms);
   const float *restrict lambda = n->lambda;
-  const float r = n->rise;
+  const float r = n->rise, rf = n->rise_floor;
   int risen = 0;
-  for (int k = k0; k < k1; k++) risen += recent[k] > lambda[k] * r;
+  for (int k = k0; k < k1; k++) risen += (recent[k] > lambda[k] * r) & (recent[k] > floor[k] * rf);
   n->risen_sum += risen - n->risen[n->block];
   n->risen[n->block] = risen;
   if (minstat_window_cycles(n->ms) < 2 * minstat_subwindow_cycles(n->ms) ||
