@@ -32,7 +32,7 @@
 #define PSD_SMOOTH_16MS 0.99f /* noise PSD smoothing per 16 ms (a 1.6 s time constant) */
 /* after a profile was learned or loaded, the tracker trusts it and follows slow drift */
 #define PSD_SMOOTH_LEARNED_16MS 0.99f
-#define CEILING_DB 0.f       /* the estimate stays at most this far above the floor ... */
+#define CEILING_DB 1.5f       /* the estimate stays at most this far above the floor ... */
 #define CEILING_EARLY_S 2.f  /* ... in the first seconds of a stream ... */
 #define CEILING_LATE_DB 10.f /* ... and this far afterwards */
 #define CEILING_MIN_S 0.2f   /* ... once the floor's window is this long (or at the start) */
