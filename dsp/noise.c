@@ -32,9 +32,10 @@
 #define PSD_SMOOTH_16MS 0.99f /* noise PSD smoothing per 16 ms (a 1.6 s time constant) */
 /* after a profile was learned or loaded, the tracker trusts it and follows slow drift */
 #define PSD_SMOOTH_LEARNED_16MS 0.99f
-#define CEILING_DB 1.5f       /* the estimate stays at most this far above the floor ... */
+#define SNAP_DB 3.f          /* an estimate this far above the floor ... */
 #define CEILING_EARLY_S 2.f  /* ... in the first seconds of a stream ... */
-#define CEILING_LATE_DB 10.f /* ... and this far afterwards */
+#define SNAP_LATE_DB 10.f    /* ... (or this far, later) ... */
+#define SNAP_TO_DB 1.5f      /* ... comes down to this far above it */
 #define CEILING_MIN_S 0.2f   /* ... once the floor's window is this long (or at the start) */
 #define DROP_RATIO 0.1f       /* a bin's power this far under the estimate (-10 dB) ... */
 #define DROP_FRACTION 0.6f    /* ... in this share of the bins (Gaussian noise: 9.5 %) ... */
@@ -65,7 +66,7 @@ struct noise {
   int block;                  /* the block the next frame updates */
   float alpha_psd, alpha_spp; /* smoothing constants per update of a bin */
   float alpha_learned;        /* PSD smoothing once a profile was learned or loaded */
-  float ceiling, ceiling_late, rise, rise_floor; /* the *_DB above as power ratios */
+  float ceiling, ceiling_late, snap_to, rise, rise_floor; /* the *_DB above as ratios */
   int early_frames;           /* CEILING_EARLY_S in frames */
   int ceiling_cycles;         /* CEILING_MIN_S in cycles of the floor */
   int learned;                /* 1 after learning or loading a learned profile */
@@ -81,6 +82,7 @@ struct noise {
   int frames_seen;            /* whole frames taken into the estimate (saturates) */
   int *risen;                 /* bins whose recent floor is far above the estimate, per block */
   int risen_sum;              /* their sum over the blocks */
+  float rise_fraction;
   int rise_frames, rise_hold; /* frames the sum stayed above RISE_FRACTION; RISE_S */
   int *quiet;                 /* bins far below the estimate at the last update, per block */
   int quiet_sum, quiet_frames, drop_frames; /* as risen_*, for a drop of the noise */
@@ -114,7 +116,7 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
   n->ms = minstat_create(bins, cycle_s);
-  if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen || !n->quiet ||
+  if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen || !n->quiet || 
       !n->spp_avg || !n->std_db || !n->learn_db || !n->learn_db2 || !n->ms) {
     noise_destroy(n);
     return NULL;
@@ -123,12 +125,14 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->alpha_psd = powf(PSD_SMOOTH_16MS, r);
   n->alpha_learned = powf(PSD_SMOOTH_LEARNED_16MS, r);
   n->alpha_spp = powf(0.9f, r);
-  n->ceiling = db_ratio(CEILING_DB);
-  n->ceiling_late = db_ratio(CEILING_LATE_DB);
+  n->ceiling = db_ratio(SNAP_DB);
+  n->ceiling_late = db_ratio(SNAP_LATE_DB);
+  n->snap_to = db_ratio(SNAP_TO_DB);
   n->early_frames = (int)lrintf(CEILING_EARLY_S / hop_s);
-  n->drop_frames = (int)lrintf(DROP_S / hop_s);
   n->rise = db_ratio(RISE_DB);
+  n->drop_frames = (int)lrintf(DROP_S / hop_s);
   n->rise_floor = db_ratio(RISE_OVER_FLOOR_DB);
+  n->rise_fraction = RISE_FRACTION;
   n->ceiling_cycles = (int)lrintf(CEILING_MIN_S / cycle_s);
   n->skip_frames = frames_per_window > 1 ? frames_per_window - 1 : 0;
   n->start_frames = (int)lrintf(NOISE_START_S / hop_s);
@@ -253,25 +257,29 @@ static int track_step(struct noise *n, const float *power, int k0, int k1) {
   return low;
 }
 
-/* Change detection, falling: the estimate stays under the compensated minimum times
- * CEILING_DB (at the start, and once the floor's window is long enough to trust). An
- * estimate set too high by speech comes down at the first pause, and a drop of the noise
- * is followed as fast as the floor's smoothing. */
+static void publish(struct noise *n, int k0, int k1) {
+  for (int k = k0; k < k1; k++) n->inv[k] = 1.f / (n->lambda[k] * n->spread[k]);
+}
+
+/* Change detection, falling. An estimate more than SNAP_DB above the compensated minimum
+ * in the first CEILING_EARLY_S of a stream (SNAP_LATE_DB later) was set by speech (or by
+ * a louder noise that has gone): it comes down to the floor times SNAP_TO_DB at once.
+ * Closer to the floor it is left to the tracker: noise that is not Gaussian (babble,
+ * crowds, modulated noise) keeps its mean well above its minimum's Gaussian
+ * compensation. Before the floor's window is CEILING_MIN_S long it is not trusted
+ * (except at the start). */
 static void ceiling_step(struct noise *n, int k0, int k1) {
   if (n->frames_seen >= n->start_frames &&
       minstat_window_cycles(n->ms) < n->ceiling_cycles)
     return;
   const float *restrict floor = minstat_floor(n->ms);
   float *restrict lambda = n->lambda;
-  const float c = n->frames_seen < n->early_frames ? n->ceiling : n->ceiling_late;
+  const float hi = n->frames_seen < n->early_frames ? n->ceiling : n->ceiling_late;
+  const float to = n->snap_to;
   for (int k = k0; k < k1; k++) {
-    float top = floor[k] * c;
-    lambda[k] = lambda[k] < top ? lambda[k] : top;
+    float f = floor[k];
+    lambda[k] = lambda[k] > f * hi ? f * to : lambda[k];
   }
-}
-
-static void publish(struct noise *n, int k0, int k1) {
-  for (int k = k0; k < k1; k++) n->inv[k] = 1.f / (n->lambda[k] * n->spread[k]);
 }
 
 /* Change detection, falling: noise never falls far under its own mean in most bins at
@@ -310,7 +318,7 @@ static void rise_step(struct noise *n, int k0, int k1) {
   n->risen_sum += risen - n->risen[n->block];
   n->risen[n->block] = risen;
   if (minstat_window_cycles(n->ms) < 2 * minstat_subwindow_cycles(n->ms) ||
-      n->risen_sum <= RISE_FRACTION * n->bins) {
+      n->risen_sum <= n->rise_fraction * n->bins) {
     n->rise_frames = 0;
     return;
   }

@@ -175,9 +175,11 @@ static float *denoise_all(const float *x, size_t n, unsigned long long *bad) {
   return y;
 }
 
-/* NaN, +Inf, -Inf and 1e20 are taken as 0 and counted: the output is finite everywhere,
- * equals (bit for bit) the output for the file with zeros there, and 0.5 s after the
- * last bad sample is within -50 dB of the output for the untouched file. */
+/* NaN, +Inf, -Inf, 1e20 and -2000 are taken as 0 and counted: the output is finite
+ * everywhere and equals, bit for bit, the output for the file with zeros in their place
+ * (nothing of a bad value stays in the model); 0.5 s after the last bad sample it is
+ * within -40 dB of the output for the untouched file (a zero for a sample moves the
+ * noise model a little, and the model remembers for seconds). */
 static void test_bad_samples_are_zeroed_counted_and_forgotten(void **state) {
   (void)state;
   const size_t n = 4 * RATE;
@@ -200,7 +202,7 @@ static void test_bad_samples_are_zeroed_counted_and_forgotten(void **state) {
   }
   double db = 10 * log10(diff / sig + 1e-30);
   print_message("after the last bad sample + 0.5 s: difference %.1f dB re the output\n", db);
-  assert_true(db < -50);
+  assert_true(db < -40);
   free(x), free(zeroed), free(bad), free(y), free(yz), free(yb);
 }
 
