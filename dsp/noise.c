@@ -37,7 +37,7 @@
 #define SNAP_LATE_DB 10.f    /* ... (or this far, later) ... */
 #define SNAP_TO_DB 1.5f      /* ... comes down to this far above it */
 #define CEILING_MIN_S 0.2f   /* ... once the floor's window is this long (or at the start) */
-#define DROP_RATIO 0.1f       /* a bin's power this far under the estimate (-10 dB) ... */
+#define DROP_RATIO 0.15f      /* a bin's power this far under the estimate (-8.2 dB) ... */
 #define DROP_FRACTION 0.6f    /* ... in this share of the bins (Gaussian noise: 9.5 %) ... */
 #define DROP_S 0.2f           /* ... for this long: the noise dropped (see drop_step) */
 #define RISE_DB 5.f          /* the recent floor this far above the estimate ... */
