@@ -120,6 +120,22 @@ static void ring_minima(struct minstat *m, int k) {
   m->ring_recent[k] = rec;
 }
 
+/* The per-bin loop of a cycle that does not end a sub-window: selects only, restrict
+ * pointers, no calls, so that it vectorizes. */
+static void update_bins(float *restrict smooth, float *restrict cur, float *restrict floor,
+                        float *restrict recent, const float *restrict ring_min,
+                        const float *restrict ring_recent, const float *restrict power,
+                        int k0, int k1, float a, int warm, float b_all, float b_rec) {
+  for (int k = k0; k < k1; k++) {
+    float p = a * smooth[k] + (1.f - a) * power[k];
+    smooth[k] = p;
+    float c = warm && p < cur[k] ? p : cur[k];
+    cur[k] = c;
+    floor[k] = (c < ring_min[k] ? c : ring_min[k]) * b_all;
+    recent[k] = (c < ring_recent[k] ? c : ring_recent[k]) * b_rec;
+  }
+}
+
 void minstat_update(struct minstat *m, const float *power, int k0, int k1) {
   const int v = m->sub_cycles, ends = m->cyc == v - 1;
   /* until the smoothing has seen its own length, a running mean (as smooth as the
@@ -132,20 +148,19 @@ void minstat_update(struct minstat *m, const float *power, int k0, int k1) {
   const int now = ends ? 0 : m->cyc + 1;
   const float b_all = m->bias[stored * v + now];
   const float b_rec = m->bias[imin(stored, MINSTAT_RECENT) * v + now];
+  if (!ends) {
+    update_bins(m->smooth, m->cur, m->floor, m->recent, m->ring_min, m->ring_recent, power, k0,
+                k1, a, warm, b_all, b_rec);
+    return;
+  }
   for (int k = k0; k < k1; k++) {
     float p = a * m->smooth[k] + (1.f - a) * power[k];
     m->smooth[k] = p;
-    float c = p < m->cur[k] && warm ? p : m->cur[k];
-    if (ends) {
-      m->ring[(size_t)m->pos * m->bins + k] = c;
-      ring_minima(m, k);
-      c = NONE;
-    }
-    m->cur[k] = c;
-    float all = c < m->ring_min[k] ? c : m->ring_min[k];
-    float rec = c < m->ring_recent[k] ? c : m->ring_recent[k];
-    m->floor[k] = all * b_all;
-    m->recent[k] = rec * b_rec;
+    m->ring[(size_t)m->pos * m->bins + k] = p < m->cur[k] && warm ? p : m->cur[k];
+    ring_minima(m, k);
+    m->cur[k] = NONE;
+    m->floor[k] = m->ring_min[k] * b_all;
+    m->recent[k] = m->ring_recent[k] * b_rec;
   }
 }
 
