@@ -42,7 +42,8 @@
 #define DROP_S 0.2f           /* ... for this long: the noise dropped (see drop_step) */
 #define RISE_DB 5.f          /* the recent floor this far above the estimate ... */
 #define RISE_OVER_FLOOR_DB 3.f /* ... and this far above the whole window's floor ... */
-#define RISE_FRACTION 0.5f   /* ... in this share of the bins ... */
+#define RISE_FRACTION 0.5f
+#define RISE_BUSY_FRACTION 0.5f /* ... while the tracker takes this share of them for speech */   /* ... in this share of the bins ... */
 #define RISE_S 0.1f          /* ... for this long: the noise rose */
 #define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
 #define TRACK_S 0.016f        /* period of the tracker's update of one bin */
@@ -84,6 +85,9 @@ struct noise {
   int risen_sum;              /* their sum over the blocks */
   float rise_fraction;
   int rise_frames, rise_hold; /* frames the sum stayed above RISE_FRACTION; RISE_S */
+  int *busy;                  /* bins likely speech at the last update, per block */
+  int busy_sum;
+  float busy_fraction;
   int *quiet;                 /* bins far below the estimate at the last update, per block */
   int quiet_sum, quiet_frames, drop_frames; /* as risen_*, for a drop of the noise */
   int frames_in;              /* frames offered, partial ones included (up to skip_frames) */
@@ -112,11 +116,12 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->spp_avg = calloc(bins, sizeof(float));
   n->risen = calloc(n->blocks, sizeof(int));
   n->quiet = calloc(n->blocks, sizeof(int));
+  n->busy = calloc(n->blocks, sizeof(int));
   n->std_db = calloc(bins, sizeof(float));
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
   n->ms = minstat_create(bins, cycle_s);
-  if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen || !n->quiet || 
+  if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen || !n->quiet || !n->busy || 
       !n->spp_avg || !n->std_db || !n->learn_db || !n->learn_db2 || !n->ms) {
     noise_destroy(n);
     return NULL;
@@ -133,6 +138,7 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->drop_frames = (int)lrintf(DROP_S / hop_s);
   n->rise_floor = db_ratio(RISE_OVER_FLOOR_DB);
   n->rise_fraction = RISE_FRACTION;
+  n->busy_fraction = RISE_BUSY_FRACTION;
   n->ceiling_cycles = (int)lrintf(CEILING_MIN_S / cycle_s);
   n->skip_frames = frames_per_window > 1 ? frames_per_window - 1 : 0;
   n->start_frames = (int)lrintf(NOISE_START_S / hop_s);
@@ -156,6 +162,7 @@ void noise_destroy(struct noise *n) {
   free(n->spp_avg);
   free(n->risen);
   free(n->quiet);
+  free(n->busy);
   free(n->std_db);
   free(n->learn_db);
   free(n->learn_db2);
@@ -234,26 +241,28 @@ static void start_step(struct noise *n, const float *power) {
 }
 
 /* Tracking: SPP-MMSE update of the bins [k0, k1). Returns how many of them were far
- * below the estimate (power < DROP_RATIO x its mean). */
-static int track_step(struct noise *n, const float *power, int k0, int k1) {
+ * below the estimate (power < DROP_RATIO x its mean); *busy: how many are likely speech. */
+static int track_step(struct noise *n, const float *power, int k0, int k1, int *busy) {
   const float xi = SPP_XI_H1;
   /* p = 1 / (1 + (1 + xi) e^(-post xi/(1+xi))), written with 2^x */
   const float g = -(xi / (1.f + xi)) * (float)M_LOG2E;
   const float a = n->learned ? n->alpha_learned : n->alpha_psd, as = n->alpha_spp;
   float *restrict lambda = n->lambda, *restrict spp = n->spp_avg;
   const float *restrict inv = n->inv, *restrict spread = n->spread;
-  int low = 0;
+  int low = 0, likely = 0;
   for (int k = k0; k < k1; k++) {
     float lam = lambda[k];
     float post = power[k] * inv[k] * spread[k];
     float p = 1.f / (1.f + (1.f + xi) * fast_exp2f(post * g));
     low += post < DROP_RATIO;
+    likely += p > 0.5f;
     float s = as * spp[k] + (1.f - as) * p;
     spp[k] = s;
     p = (s > SPP_CAP) & (p > SPP_CAP) ? SPP_CAP : p;
     float est = (1.f - p) * power[k] + p * lam;
     lambda[k] = a * lam + (1.f - a) * est + NOISE_TINY;
   }
+  *busy = likely;
   return low;
 }
 
@@ -307,8 +316,9 @@ static void drop_step(struct noise *n, int quiet) {
  * second, a louder noise does not: when the recent floor stays RISE_DB above the
  * estimate and RISE_OVER_FLOOR_DB above the whole window's floor (so the noise changed
  * within the window: a steady stream of clicks keeps both floors alike) in
- * RISE_FRACTION of the bins for RISE_S, the estimate jumps to it and the floor forgets
- * the quieter past. */
+ * RISE_FRACTION of the bins for RISE_S, while the tracker takes RISE_BUSY_FRACTION of
+ * them for speech (it is stuck under the noise; clicks, engines and modulated noise leave
+ * it free), the estimate jumps to it and the floor forgets the quieter past. */
 static void rise_step(struct noise *n, int k0, int k1) {
   const float *restrict recent = minstat_recent(n->ms), *restrict floor = minstat_floor(n->ms);
   const float *restrict lambda = n->lambda;
@@ -318,7 +328,7 @@ static void rise_step(struct noise *n, int k0, int k1) {
   n->risen_sum += risen - n->risen[n->block];
   n->risen[n->block] = risen;
   if (minstat_window_cycles(n->ms) < 2 * minstat_subwindow_cycles(n->ms) ||
-      n->risen_sum <= n->rise_fraction * n->bins) {
+      n->risen_sum <= n->rise_fraction * n->bins || n->busy_sum <= n->busy_fraction * n->bins) {
     n->rise_frames = 0;
     return;
   }
@@ -368,7 +378,9 @@ void noise_update(struct noise *n, const float *power, int adapt) {
   } else {
     /* a learned profile is trusted: only slow drift and a drop move it (the floor's
      * ceiling and the rise test cost 0.1 and 0.5 dB with --learn 1 on the dev set) */
-    int quiet = track_step(n, power, k0, k1);
+    int busy, quiet = track_step(n, power, k0, k1, &busy);
+    n->busy_sum += busy - n->busy[n->block];
+    n->busy[n->block] = busy;
     if (!n->learned) ceiling_step(n, k0, k1);
     publish(n, k0, k1);
     drop_step(n, quiet);
