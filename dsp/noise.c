@@ -44,7 +44,7 @@
 #define RISE_OVER_FLOOR_DB 3.f /* ... and this far above the whole window's floor ... */
 #define RISE_FRACTION 0.5f
 #define RISE_BUSY_FRACTION 0.5f /* ... while the tracker takes this share of them for speech */   /* ... in this share of the bins ... */
-#define RISE_S 0.1f          /* ... for this long: the noise rose */
+#define RISE_S 0.25f          /* ... for this long: the noise rose */
 #define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
 #define TRACK_S 0.016f        /* period of the tracker's update of one bin */
 
