@@ -16,6 +16,7 @@ for tool in pipewire pipewire-pulse wireplumber dbus-daemon pactl parec pw-cat p
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (scripts/deps.sh installs it)"; exit 77; }
 done
 py=/usr/bin/python3
+. "$(dirname "$0")/pipewire-private.sh"
 tmp=$(mktemp -d /tmp/hushd-test-plugin-pw.XXXXXX) || exit 1
 pids=""
 cleanup() {
@@ -28,24 +29,11 @@ trap cleanup EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-mkdir -m 700 "$tmp/run"
 mkdir -p "$tmp/config/pipewire/pipewire.conf.d"
 cp "$conf" "$tmp/config/pipewire/pipewire.conf.d/"
-unset PULSE_SERVER PIPEWIRE_REMOTE
-export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config" PIPEWIRE_RUNTIME_DIR="$tmp/run" \
-  XDG_RUNTIME_DIR="$tmp/run" DBUS_SESSION_BUS_ADDRESS="unix:path=$tmp/run/bus" \
-  LADSPA_PATH="$plugin_dir"
-dbus-daemon --session --nofork --address="$DBUS_SESSION_BUS_ADDRESS" >"$tmp/dbus.log" 2>&1 &
-pids="$pids $!"
-pipewire >"$tmp/pipewire.log" 2>&1 &
-pids="$pids $!"
-sleep 0.3
-pipewire-pulse >"$tmp/pipewire-pulse.log" 2>&1 &
-pids="$pids $!"
-wireplumber >"$tmp/wireplumber.log" 2>&1 &
-pids="$pids $!"
-for i in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
-pactl info >/dev/null 2>&1 || { cat "$tmp"/*.log; echo "FAIL: private PipeWire did not start"; exit 1; }
+export LADSPA_PATH="$plugin_dir"
+pipewire_private_start "$tmp" ||
+  { cat "$tmp"/*.log; echo "FAIL: private PipeWire did not start"; exit 1; }
 for i in $(seq 50); do pactl list sources | grep -q 'Description: hushd denoised microphone' && break; sleep 0.1; done
 pactl list sources | grep -q 'Description: hushd denoised microphone' ||
   { cat "$tmp/pipewire.log"; echo "FAIL: no \"hushd denoised microphone\" (the drop-in did not load)"; exit 1; }
