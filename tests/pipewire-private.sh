@@ -3,8 +3,8 @@
 # Starts a private D-Bus session bus, pipewire, pipewire-pulse and WirePlumber with DIR
 # as HOME, XDG_CONFIG_HOME (DIR/config: put drop-ins in DIR/config/pipewire/...) and
 # runtime folder (DIR/run), logs in DIR/*.log; adds their process ids to $pids (stop them
-# in reverse order) and returns 1 when pactl gets no answer within 5 s. PipeWire's dummy
-# driver clocks the graph.
+# in reverse order, e.g. with pipewire_private_stop) and returns 1 when pactl gets no
+# answer within 5 s. PipeWire's dummy driver clocks the graph.
 pipewire_private_start() {
   mkdir -p -m 700 "$1/run"
   mkdir -p "$1/config"
@@ -22,4 +22,11 @@ pipewire_private_start() {
   pids="$pids $!"
   for _ in $(seq 50); do pactl info >/dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
+}
+
+# Stops every process in $pids, the last started first (clients before their servers).
+pipewire_private_stop() {
+  for p in $(printf '%s\n' $pids | tac); do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  pids=""
 }

@@ -3,6 +3,7 @@
 # pipewire-pulse and WirePlumber on a private D-Bus bus; no sound card: the dummy driver
 # clocks the graph), the plugin found through LADSPA_PATH as a user's LADSPA folder.
 #   test-plugin-pipewire.sh CONF PLUGIN_DIR
+# - without the plugin, PipeWire starts all the same (no source)
 # - the drop-in, copied into pipewire.conf.d, makes the source "hushd denoised microphone"
 #   that denoises the default microphone (here a virtual one, "testmic")
 # - a tone pulsed like speech (0.5 s on, 0.5 s off, -9 dBFS RMS) in white noise
@@ -20,9 +21,7 @@ py=/usr/bin/python3
 tmp=$(mktemp -d /tmp/hushd-test-plugin-pw.XXXXXX) || exit 1
 pids=""
 cleanup() {
-  # the clients first, then the servers they talk to
-  for p in $(printf '%s\n' $pids | tac); do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  pipewire_private_stop
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -31,6 +30,15 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 mkdir -p "$tmp/config/pipewire/pipewire.conf.d"
 cp "$conf" "$tmp/config/pipewire/pipewire.conf.d/"
+# without the plugin PipeWire still starts (the drop-in's nofail), with no such source
+mkdir "$tmp/empty"
+export LADSPA_PATH="$tmp/empty"
+pipewire_private_start "$tmp" || fail "PipeWire did not start with the drop-in and no plugin"
+sleep 0.5
+pactl list sources | grep -q 'hushd denoised microphone' && fail "a source without the plugin?"
+pipewire_private_stop
+echo "ok   no plugin: PipeWire starts all the same"
+
 export LADSPA_PATH="$plugin_dir"
 pipewire_private_start "$tmp" ||
   { cat "$tmp"/*.log; echo "FAIL: private PipeWire did not start"; exit 1; }
