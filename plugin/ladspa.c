@@ -7,6 +7,7 @@
  * the host splits the stream, and the latency is the engine's, fft_size - 1 samples
  * (1023 at 48 kHz), reported on the "latency" port.
  */
+#include <fftw3.h>
 #include <ladspa.h>
 #include <limits.h>
 #include <pthread.h>
@@ -176,6 +177,9 @@ static LADSPA_Descriptor descriptors[2];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void init_descriptors(void) {
+  /* Hosts may instantiate on several threads, and other plugins in the same process may
+   * plan FFTW transforms too: FFTW's planner is not thread-safe unless told so. */
+  fftwf_make_planner_thread_safe();
   static const struct {
     unsigned long id;
     const char *label, *name;
