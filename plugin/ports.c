@@ -11,11 +11,14 @@ static const char *const audio_names[2][2][PORTS_MAX_CHANNELS] = {
 static const char *const meter_names[] = {"meter_in_db", "meter_out_db", "meter_reduction_db",
                                           "meter_noise_floor_db"};
 
+/* The live parameters' ids in table order, expanded from the table at compile time. */
+#define LIVE_1(id) id,
+#define LIVE_0(id)
+#define LIVE_ID(name, type, unit, min, max, def, live, help) LIVE_##live(HP_##name)
+static const int control_ids[PORTS_CONTROLS] = {HP_TABLE(LIVE_ID)};
+
 int ports_param_id(unsigned long port) {
-  unsigned long n = 0;
-  for (int id = 0; id < HP_COUNT; id++)
-    if (hp_info(id)->live && n++ == port) return id;
-  return -1;
+  return port < PORTS_CONTROLS ? control_ids[port] : -1;
 }
 
 float ports_hint_value(LADSPA_PortRangeHintDescriptor hint, float min, float max) {

@@ -43,7 +43,7 @@ struct ports_layout {
 /* The layout for channels (1 or 2) audio inputs and as many outputs. */
 void ports_layout_init(struct ports_layout *l, int channels);
 
-/* The dsp/params.h id of control input port, or -1 when port is not one. */
+/* The dsp/params.h id of control input port, or -1 when port is not one. RT-safe. */
 int ports_param_id(unsigned long port);
 
 /* The default hint for a range and default: the LADSPA hint whose value (as
