@@ -353,6 +353,13 @@ static void test_every_rate_denoises(void **state) {
     s.d->activate(s.h);
     size_t lat = (size_t)host_get(&s, "latency");
     host_run(&s, &x, &y, n, 0);
+    /* the meters: the last hop is in a tone pulse (-13.5 dBFS) and passes whole */
+    const float in_db = host_get(&s, "meter_in_db"), out_db = host_get(&s, "meter_out_db"),
+                red_db = host_get(&s, "meter_reduction_db");
+    print_message("%6d Hz: meters in %.1f out %.1f reduction %.1f noise floor %.1f dB\n", rate,
+                  in_db, out_db, red_db, host_get(&s, "meter_noise_floor_db"));
+    assert_true(fabsf(in_db + 13.5f) < 1.f && fabsf(out_db + 13.5f) < 1.f);
+    assert_true(red_db > 0.f && red_db <= 20.f);
     host_close(&s);
     /* the last 3 s, output aligned with input; a 20 ms margin around each switch */
     double in_off = 0, out_off = 0, in_on = 0, out_on = 0;
