@@ -1,11 +1,12 @@
 /* ladspa: hushd's engine as a LADSPA plugin, labels hushd_mono and hushd_stereo.
  *
- * The host calls ladspa_descriptor, instantiate, connect_port, activate, deactivate and
- * cleanup from its main thread (they allocate and plan FFTs), and run from its audio
- * thread: RT-safe, no allocation, locks, I/O or syscalls. run() takes any number of
- * samples; the engine re-blocks them into hops, so the output does not depend on how
- * the host splits the stream, and the latency is the engine's, fft_size - 1 samples
- * (1023 at 48 kHz), reported on the "latency" port.
+ * The host calls ladspa_descriptor, instantiate, activate and cleanup from its main
+ * thread (they allocate and plan FFTs; no deactivate is needed, activate resets), and
+ * run from its audio thread: RT-safe, no allocation, locks, I/O or syscalls;
+ * connect_port from either. run() takes any number of samples; the engine re-blocks
+ * them into hops, so the output does not depend on how the host splits the stream, and
+ * the latency is the engine's, fft_size - 1 samples (1023 at 48 kHz), reported on the
+ * "latency" port.
  */
 #include <fftw3.h>
 #include <ladspa.h>
@@ -20,7 +21,8 @@
 /* Stereo is interleaved into a scratch buffer of this many frames per engine call. */
 #define STEREO_BLOCK 1024
 
-/* Unique IDs: 1 - 0x3FFFFF, chosen clear of the SDK's and the common denoisers' IDs. */
+/* Unique IDs in LADSPA's range 1 - 0x3FFFFF, picked at random (the registry that once
+ * handed them out is gone; hosts should bind by file and label). */
 #define ID_MONO 3890433
 #define ID_STEREO 3890434
 
@@ -56,8 +58,8 @@ static LADSPA_Handle instantiate(const LADSPA_Descriptor *d, unsigned long rate)
   struct instance *in = calloc(1, sizeof *in);
   if (!in) return NULL;
   in->channels = d->UniqueID == ID_STEREO ? 2 : 1;
-  /* the engine refuses rates it cannot handle (below 8 kHz) with a message: the host
-   * gets NULL, which every host reports as a failed instantiation */
+  /* the engine refuses rates it cannot handle (outside 8-384 kHz) with a message: the
+   * host gets NULL, which every host reports as a failed instantiation */
   in->rate = rate > INT_MAX ? 0 : (int)rate;
   if ((in->channels > 1 &&
        !(in->scratch = calloc((size_t)STEREO_BLOCK * in->channels, sizeof(float)))) ||
