@@ -5,7 +5,8 @@
 
 - analyseplugin lists hushd_mono and hushd_stereo, every live parameter of dsp/params.h
   as an input control with the table's bounds, and the "latency" output port.
-- applyplugin on noisy speech (made by `hushd --demo`: espeak-ng speech in noise, 22050 Hz)
+- applyplugin on noisy speech (made by `hushd --demo`: espeak-ng speech in noise, 22050 Hz,
+  and the same resampled to 48 kHz)
   with every control at the table's default gives what `hushd --input --output` gives,
   shifted by the latency the plugin reports (read here through ctypes, as a host reads it),
   within 1e-4; the shift that matches best is that latency. Mono and stereo.
@@ -24,6 +25,7 @@ import tempfile
 
 import numpy as np
 import soundfile as sf
+from scipy.signal import resample_poly
 
 plugin, hushd, params_h, conf = sys.argv[1:5]
 fails = 0
@@ -163,8 +165,12 @@ with tempfile.TemporaryDirectory(prefix="hushd-test-plugin-") as tmp:
     subprocess.run([hushd, "--demo", tmp], check=True, capture_output=True)
     mono = f"{tmp}/demo-noisy.wav"
     compare(tmp, mono, "hushd_mono", 0)
-    # stereo: the demo on the left, the same reversed in time on the right
+    # the same at 48 kHz (fft 1024): resampled 22050 -> 48000 = 320/147
     x, rate = sf.read(mono, dtype="int16")
+    y = np.clip(np.round(resample_poly(x.astype(np.float64), 320, 147)), -32768, 32767)
+    sf.write(f"{tmp}/mono48.wav", y.astype(np.int16), 48000, subtype="PCM_16")
+    compare(tmp, f"{tmp}/mono48.wav", "hushd_mono", 0)
+    # stereo: the demo on the left, the same reversed in time on the right
     sf.write(f"{tmp}/stereo.wav", np.stack([x, x[::-1]], axis=1), rate, subtype="PCM_16")
     compare(tmp, f"{tmp}/stereo.wav", "hushd_stereo", 1)
 
