@@ -32,7 +32,8 @@ class ManPages(unittest.TestCase):
         cls.ctl = gendocs.parse_hushctl_help(gendocs.run(HUSHCTL, "--help"))
         cls.conf = gendocs.parse_print_config(
             gendocs.run(HUSHD, "--config", "/dev/null", "--print-config"))
-        cls.pages = {p: render(p) for p in ("hushd.1", "hushctl.1", "hushd.conf.5")}
+        cls.pages = {p: render(p) for p in ("hushd.1", "hushctl.1", "hushd-virtual-mic.1",
+                                            "hushd.conf.5")}
 
     def assert_all_in(self, page, words):
         missing = [w for w in words if w not in self.pages[page]]
