@@ -6,7 +6,7 @@
 hushctl's command list: this script reads those texts, never a copy of them, so an option,
 parameter, preset, config key or command added there appears here at the next build.
 
-usage: gendocs.py man TEMPLATE OUTPUT HUSHD HUSHCTL SYSCONFDIR
+usage: gendocs.py man TEMPLATE OUTPUT HUSHD HUSHCTL SYSCONFDIR PREFIX
        gendocs.py completion TEMPLATE OUTPUT HUSHD HUSHCTL
 A template's @@NAME@@ markers are replaced by generated text (see MARKERS below).
 """
@@ -124,7 +124,7 @@ def exit_section(exits):
     return "".join(tp("\\fB" + code + "\\fR", meaning) for code, meaning in exits)
 
 
-def man_markers(hushd, hushctl, sysconfdir):
+def man_markers(hushd, hushctl, sysconfdir, prefix):
     h = parse_hushd_help(run(hushd, "--help"))
     c = parse_hushctl_help(run(hushctl, "--help"))
     conf = parse_print_config(run(hushd, "--config", "/dev/null", "--print-config"))
@@ -154,6 +154,7 @@ def man_markers(hushd, hushctl, sysconfdir):
     return {
         "VERSION": roff(version),
         "SYSCONFDIR": roff(sysconfdir),
+        "PREFIX": roff(prefix),
         "HUSHD_OPTIONS": options,
         "PARAMETERS": params,
         "PARAMETER_NAMES": names,
@@ -210,7 +211,7 @@ def fill(template, markers):
 def main():
     mode, template, output = sys.argv[1:4]
     if mode == "man":
-        markers = man_markers(*sys.argv[4:7])
+        markers = man_markers(*sys.argv[4:8])
         text = re.sub(r"\n\n+", "\n", fill(template, markers))
     else:
         text = fill(template, completion_markers(*sys.argv[4:6]))
