@@ -52,4 +52,5 @@ got=$("$tmp/root/usr/bin/hushctl" --version) || fail "extracted hushctl --versio
 for f in demo-noisy.wav demo-denoised.wav demo-spectrogram.png; do
   [ -s "$tmp/demo/$f" ] || fail "--demo wrote no $f"
 done
-echo "ok   the extracted hushd $version runs --version and --demo: $(grep -o "noise-only end.*" "$tmp/demo.log")"
+echo "ok   the extracted hushd $version runs --version and --demo:" \
+  "$(grep -o "noise-only end.*" "$tmp/demo.log")"

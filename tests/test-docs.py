@@ -10,6 +10,8 @@ built programs, so none can go stale. A fenced block says what it holds by its i
   ```sh        commands shown, not run: hushd's must parse (run with --print-config appended),
                hushctl's must run against the OSC server, scripts/NAME must exist, oscsend's
                path must be one the daemon routes, any other program must be in KNOWN.
+Anywhere in the text, an OSC path (/hushd/..., /ping) must be one that daemon/*.c routes
+or sends.
   ```ini       a config file: must load (hushd --config FILE --print-config). With
                "```ini file=NAME" it is written into the scratch folder as NAME for the
                transcripts after it instead (it may then be a bad file on purpose).
@@ -50,6 +52,7 @@ KNOWN = {"systemctl", "journalctl", "jackd", "jack_connect", "pw-link", "pactl",
          "ninja", "apt-get", "dpkg-buildpackage", "dpkg", "lintian", "man", "git", "cd",
          "sudo", "valgrind", "taskset", "pavucontrol", "source", "tests/jackenv.py"}
 FENCE = re.compile(r"^```(.*)$")
+OSC_PATH = re.compile(r"(?<![\w.~])(/hushd(?:/[a-zA-Z_]+)*/?|/ping|/pong)(?![\w.])")
 
 
 def blocks(path):
@@ -94,7 +97,7 @@ def matches(expected, got):
 def osc_routes():
     paths = set()
     for src in glob.glob(os.path.join(ROOT, "daemon", "*.c")):
-        paths |= set(re.findall(r'"(/(?:hushd/[a-z_/]*|ping))"', open(src).read()))
+        paths |= set(re.findall(r'"(/(?:hushd/[a-z_/]*|ping|pong))"', open(src).read()))
     return paths
 
 
@@ -188,6 +191,15 @@ class Checker:
         if r.returncode != 0:
             self.fail(where, f"config does not load: {r.stdout.strip()}")
 
+    def osc_paths(self, name, text):
+        """Every OSC path the text names must be one the daemon routes or sends."""
+        for n, line in enumerate(text.split("\n"), 1):
+            for path in re.findall(OSC_PATH, line):
+                self.checked += 1
+                if not any(path == r or r.endswith("/") and path.startswith(r)
+                           for r in self.routes):
+                    self.fail(f"{name}:{n}", f"hushd has no OSC path {path}")
+
     def document(self, path):
         name = os.path.relpath(path, ROOT)
         updates = []
@@ -205,6 +217,7 @@ class Checker:
             elif kind != "text":
                 self.fail(where, f"a fenced block must say console, sh, ini or text, "
                                  f"not '{' '.join(info)}'")
+        self.osc_paths(name, open(path, encoding="utf-8").read())
         if updates:
             text = open(path, encoding="utf-8").read().split("\n")
             for line, count, printed in reversed(updates):
@@ -257,10 +270,10 @@ def main():
             server.communicate(timeout=10)
         shutil.rmtree(scratch)
     if checker.failures:
-        print(f"FAIL {checker.failures} of {checker.checked} commands in {len(docs)} files")
+        print(f"FAIL {checker.failures} of {checker.checked} checks in {len(docs)} files")
         sys.exit(1)
-    print(f"ok   {checker.checked} commands and transcripts in {len(docs)} files match the "
-          "built programs")
+    print(f"ok   {checker.checked} commands, transcripts, config files and OSC paths in "
+          f"{len(docs)} files agree with the built programs")
 
 
 if __name__ == "__main__":
