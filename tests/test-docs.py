@@ -18,6 +18,7 @@ or sends.
   ```text      diagrams and tables of figures: not checked.
 
 Any other fence (or none) is an error, so text added later is covered the same way.
+README.md stays at most 250 lines.
 The scratch folder holds take1.wav (hushd --demo's noisy speech), take44.wav (the same
 samples said to be at 44100 Hz), notes.txt and an empty silence.wav; HOME is a fresh folder.
 Everything runs beside a private JACK dummy server (tests/jackenv.py), so hushd's one audio
@@ -46,6 +47,7 @@ from jackenv import JackServer  # noqa: E402
 BUILD, ROOT = (os.path.abspath(p) for p in sys.argv[1:3])
 UPDATE = "--update" in sys.argv[3:]
 UNTAGGED_AS_TEXT = {"docs/QUALITY.md"}
+README_MAX_LINES = 250  # a user's page: what, how to start, where to read on
 HUSHD = os.path.join(BUILD, "daemon", "hushd")
 TESTD = os.path.join(BUILD, "tests", "osc-testd")
 KNOWN = {"systemctl", "journalctl", "jackd", "jack_connect", "pw-link", "pactl", "meson",
@@ -264,6 +266,10 @@ def main():
             checker = Checker(scratch, port, jack.env())
             for doc in docs:
                 checker.document(doc)
+        readme_lines = open(docs[0], encoding="utf-8").read().count("\n")
+        if readme_lines > README_MAX_LINES:
+            checker.fail("README.md", f"{readme_lines} lines, more than {README_MAX_LINES}: "
+                                      "move the details into docs/")
     finally:
         if server:
             server.send_signal(signal.SIGTERM)
