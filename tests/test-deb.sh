@@ -36,7 +36,8 @@ for f in ./usr/bin/hushd ./usr/bin/hushctl ./usr/bin/hushd-virtual-mic ./etc/hus
          ./usr/share/man/man1/hushctl.1.gz ./usr/share/man/man1/hushd-virtual-mic.1.gz \
          ./usr/share/man/man5/hushd.conf.5.gz \
          ./usr/share/bash-completion/completions/hushd \
-         ./usr/share/bash-completion/completions/hushctl; do
+         ./usr/share/bash-completion/completions/hushctl \
+         ./usr/lib/ladspa/libhushd_ladspa.so ./usr/share/hushd/hushd-filter-chain.conf; do
   grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
 done
 dpkg-deb -I "$deb" conffiles | grep -qx /etc/hushd/hushd.conf || fail "hushd.conf is no conffile"

@@ -52,7 +52,8 @@ HUSHD = os.path.join(BUILD, "daemon", "hushd")
 TESTD = os.path.join(BUILD, "tests", "osc-testd")
 KNOWN = {"systemctl", "journalctl", "jackd", "jack_connect", "pw-link", "pactl", "meson",
          "ninja", "apt-get", "dpkg-buildpackage", "dpkg", "lintian", "man", "git", "cd",
-         "sudo", "valgrind", "taskset", "pavucontrol", "source", "tests/jackenv.py"}
+         "sudo", "valgrind", "taskset", "pavucontrol", "source", "tests/jackenv.py",
+         "mkdir", "cp", "pw-cli"}
 FENCE = re.compile(r"^```(.*)$")
 OSC_PATH = re.compile(r"(?<![\w.~])(/hushd(?:/[a-zA-Z_]+)*/?|/ping|/pong)(?![\w.])")
 
