@@ -4,14 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "hushd-version.h"
 
 /* One index for every key a file may hold: the SO_TABLE options, [dsp] preset, then
@@ -451,65 +450,6 @@ void configfile_print(FILE *out, const struct settings *s) {
 
 /* ---- saving ---- */
 
-/* mkdir -p of path's folder */
-static int make_parent(const char *path) {
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  for (char *sl = strchr(dir + 1, '/'); sl; sl = strchr(sl + 1, '/')) {
-    *sl = 0;
-    if (mkdir(dir, 0755) && errno != EEXIST) return -1;
-    *sl = '/';
-  }
-  return 0;
-}
-
-/* Replaces path by data: a temporary file in the same folder, fsync, rename, fsync of
- * the folder, so that a reader (and a crash) sees the old file or the new one, whole. */
-static int write_atomic(const char *path, const char *data, size_t len, char *err,
-                        size_t errlen) {
-  char target[PATH_MAX], dirbuf[PATH_MAX], basebuf[PATH_MAX], tmp[2 * PATH_MAX + 16];
-  /* a symlinked file (dotfiles) stays a symlink: replace what it points to */
-  if (!realpath(path, target)) snprintf(target, sizeof target, "%s", path);
-  memcpy(dirbuf, target, sizeof dirbuf);
-  memcpy(basebuf, target, sizeof basebuf);
-  const char *dir = dirname(dirbuf), *base = basename(basebuf);
-  snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, base);
-  struct stat st;
-  mode_t mode = stat(target, &st) == 0 ? st.st_mode & 07777 : 0644;
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot write a temporary file in %s: %s", path, dir,
-             strerror(errno));
-    return -1;
-  }
-  const char *what = "write";
-  size_t done = 0;
-  int ok = fchmod(fd, mode) == 0;
-  while (ok && done < len) {
-    ssize_t n = write(fd, data + done, len - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += (size_t)n;
-  }
-  if (ok && fsync(fd)) ok = 0, what = "fsync";
-  int e = errno;
-  if (close(fd) && ok) ok = 0, what = "close", e = errno;
-  if (ok && rename(tmp, target)) ok = 0, what = "rename", e = errno;
-  if (!ok) {
-    unlink(tmp);
-    snprintf(err, errlen, "%s: cannot %s the new file: %s (the old file is unchanged)", path,
-             what, strerror(e));
-    return -1;
-  }
-  /* the rename is durable once the folder is synced */
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return 0;
-}
-
 /* Writes a key line with a new value, keeping the key, spacing and inline comment. */
 static void put_rewritten(FILE *out, const char *line, size_t n, const char *value) {
   const char *end = line + n, *sep = line;
@@ -672,11 +612,11 @@ int configfile_save(const char *path, const struct settings *s, char *err, size_
     snprintf(err, errlen, "%s: out of memory", path);
     rc = -1;
   }
-  if (!rc && !text && make_parent(path)) {
+  if (!rc && !text && atomic_make_parent(path)) {
     snprintf(err, errlen, "%s: cannot create its folder: %s", path, strerror(errno));
     rc = -1;
   }
-  if (!rc) rc = write_atomic(path, data, size, err, errlen);
+  if (!rc) rc = atomic_write(path, data, size, err, errlen);
   free(data);
   free(text);
   return rc;

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "clock.h"
 #include "engine.h"
 #include "params.h"
@@ -432,23 +433,9 @@ static int profile_path(struct osc *o, const char *path, lo_message m, char *fil
   return 0;
 }
 
-/* mkdir -p: 0 when dir exists afterwards, else -1 with errno */
-static int make_dirs(const char *dir) {
-  char p[4096];
-  snprintf(p, sizeof p, "%s", dir);
-  for (char *c = p + 1;; c++) {
-    if (*c && *c != '/') continue;
-    char end = *c;
-    *c = 0;
-    if (mkdir(p, 0755) && errno != EEXIST) return -1;
-    if (!end) return 0;
-    *c = '/';
-  }
-}
-
 static void on_profile_save(struct osc *o, const char *path, const char *rest, lo_message m) {
   (void)rest;
-  char file[4096], tmp[4200], err[256];
+  char file[4096], err[256];
   const char *name;
   if (profile_path(o, path, m, file, sizeof file, &name)) return;
   char *text = profile_save_live(o->ctl->engine, PROFILE_WAIT_MS, err, sizeof err);
@@ -457,21 +444,12 @@ static void on_profile_save(struct osc *o, const char *path, const char *rest, l
     return;
   }
   /* the state folder may not exist yet on a first save (a fresh ~/.local/state) */
-  if (make_dirs(o->ctl->state_dir)) {
-    reply_error(o, path, "cannot create %s: %s", o->ctl->state_dir, strerror(errno));
-    free(text);
-    return;
-  }
-  /* write aside and rename, so a reader never sees half a profile */
-  snprintf(tmp, sizeof tmp, "%s.tmp", file);
-  FILE *f = fopen(tmp, "w");
-  int ok = f && fputs(text, f) >= 0;
-  if (f) ok &= fclose(f) == 0;
-  ok = ok && rename(tmp, file) == 0;
+  int rc = atomic_make_parent(file);
+  if (rc) snprintf(err, sizeof err, "cannot create %s: %s", o->ctl->state_dir, strerror(errno));
+  if (!rc) rc = atomic_write(file, text, strlen(text), err, sizeof err);
   free(text);
-  if (!ok) {
-    reply_error(o, path, "cannot write %s: %s", file, strerror(errno));
-    unlink(tmp);
+  if (rc) {
+    reply_error(o, path, "%s", err);
     return;
   }
   lo_message r = lo_message_new();

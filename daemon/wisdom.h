@@ -17,7 +17,7 @@
  * Returns 0, or -1 with a message when the file exists but is not wisdom. */
 int wisdom_load(const char *path, enum engine_plan *plan, char *err, size_t errlen);
 
-/* Writes the accumulated wisdom to path (temporary file + rename). 0 or -1 with message. */
+/* Writes the accumulated wisdom to path (config/atomicfile). 0 or -1 with message. */
 int wisdom_save(const char *path, char *err, size_t errlen);
 
 #endif

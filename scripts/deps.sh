@@ -7,7 +7,8 @@ HUSHD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config
   libsystemd-dev libcairo2-dev libcmocka-dev libspeexdsp-dev
   libasound2-dev libjack-jackd2-dev jackd2 jack-tools espeak-ng systemd
   python3 python3-numpy python3-scipy python3-soundfile
-  pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils dbus-daemon"
+  pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils dbus-daemon ladspa-sdk
+  groff-base bash-completion debhelper dpkg-dev devscripts lintian fakeroot"
 
 hushd_install_deps() {
   local missing=() p

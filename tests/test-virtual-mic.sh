@@ -34,18 +34,8 @@ out=$(XDG_RUNTIME_DIR="$tmp/empty" "$script" 2>&1)
 [ $? -eq 1 ] && printf '%s' "$out" | grep -q "no audio server answers pactl" ||
   fail "no server: '$out'"
 
-export XDG_RUNTIME_DIR="$tmp/run" DBUS_SESSION_BUS_ADDRESS="unix:path=$tmp/run/bus"
-dbus-daemon --session --nofork --address="$DBUS_SESSION_BUS_ADDRESS" >"$tmp/dbus.log" 2>&1 &
-pids="$pids $!"
-pipewire >"$tmp/pipewire.log" 2>&1 &
-pids="$pids $!"
-sleep 0.3
-pipewire-pulse >"$tmp/pipewire-pulse.log" 2>&1 &
-pids="$pids $!"
-wireplumber >"$tmp/wireplumber.log" 2>&1 &
-pids="$pids $!"
-for i in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
-pactl info >/dev/null 2>&1 || { cat "$tmp"/*.log; echo "FAIL: private PipeWire did not start"; exit 1; }
+. "$(dirname "$0")/pipewire-private.sh"
+pipewire_private_start "$tmp" || { cat "$tmp"/*.log; echo "FAIL: private PipeWire did not start"; exit 1; }
 
 # a "hushd" playing a 440 Hz tone, amplitude 0.5 (-9 dBFS RMS), to the default sink
 $py -c "
