@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #define MINSTAT_SUBWINDOWS 8  /* sub-windows of the whole window */
-#define MINSTAT_RECENT 2      /* stored sub-windows of the recent window (+ the current) */
 #define SUBWINDOW_S 0.1875f   /* 8 x 0.1875 = 1.5 s */
 #define SMOOTH_S 0.04f        /* periodogram smoothing: 0.67 per 16 ms */
 #define NONE 1e30f            /* a minimum not seen yet */
@@ -19,8 +18,9 @@ struct minstat {
   float *cur;         /* minimum in the current sub-window, bins */
   float *ring;        /* minima of the last sub-windows, MINSTAT_SUBWINDOWS x bins */
   float *ring_min;    /* minimum over the ring, bins */
-  float *ring_recent; /* minimum over the newest MINSTAT_RECENT entries, bins */
-  float *floor, *recent; /* compensated minima (what the tracker reads), bins */
+  float *floor;       /* compensated minimum (what the tracker reads), bins */
+  float *since;       /* minimum since minstat_since_start, bins */
+  int since_cycles;   /* cycles since then (up to max_cycles) */
   float *bias;        /* compensation for a window of d cycles, index d (1..max_cycles) */
   int pos;            /* ring entry the current sub-window goes into */
   int filled;         /* ring entries that hold a minimum */
@@ -70,12 +70,11 @@ struct minstat *minstat_create(int bins, float cycle_s) {
   m->cur = calloc(bins, sizeof(float));
   m->ring = calloc((size_t)bins * MINSTAT_SUBWINDOWS, sizeof(float));
   m->ring_min = calloc(bins, sizeof(float));
-  m->ring_recent = calloc(bins, sizeof(float));
   m->floor = calloc(bins, sizeof(float));
-  m->recent = calloc(bins, sizeof(float));
+  m->since = calloc(bins, sizeof(float));
   m->bias = calloc(m->max_cycles + 1, sizeof(float));
-  if (!m->smooth || !m->cur || !m->ring || !m->ring_min || !m->ring_recent || !m->floor ||
-      !m->recent || !m->bias) {
+  if (!m->smooth || !m->cur || !m->ring || !m->ring_min || !m->floor || !m->since ||
+      !m->bias) {
     minstat_destroy(m);
     return NULL;
   }
@@ -90,49 +89,45 @@ void minstat_destroy(struct minstat *m) {
   free(m->cur);
   free(m->ring);
   free(m->ring_min);
-  free(m->ring_recent);
   free(m->floor);
-  free(m->recent);
+  free(m->since);
   free(m->bias);
   free(m);
 }
 
 void minstat_reset(struct minstat *m) {
   for (int k = 0; k < m->bins; k++)
-    m->cur[k] = m->ring_min[k] = m->ring_recent[k] = m->floor[k] = m->recent[k] = NONE;
+    m->cur[k] = m->ring_min[k] = m->floor[k] = NONE;
   for (int i = 0; i < m->bins * MINSTAT_SUBWINDOWS; i++) m->ring[i] = NONE;
   m->pos = m->filled = m->cyc = m->warm = 0;
+  minstat_since_start(m);
 }
 
 static int imin(int a, int b) { return a < b ? a : b; }
 
-/* the ring entries' minimum over all of them and over the newest MINSTAT_RECENT, bin k
- * (entry pos is the newest) */
-static void ring_minima(struct minstat *m, int k) {
-  float all = NONE, rec = NONE;
+/* the ring entries' minimum, bin k */
+static float ring_minimum(const struct minstat *m, int k) {
+  float all = NONE;
   for (int i = 0; i < MINSTAT_SUBWINDOWS; i++) {
     float v = m->ring[(size_t)i * m->bins + k];
     all = v < all ? v : all;
-    int age = (m->pos - i + MINSTAT_SUBWINDOWS) % MINSTAT_SUBWINDOWS;
-    if (age < MINSTAT_RECENT) rec = v < rec ? v : rec;
   }
-  m->ring_min[k] = all;
-  m->ring_recent[k] = rec;
+  return all;
 }
 
 /* The per-bin loop of a cycle that does not end a sub-window: selects only, restrict
  * pointers, no calls, so that it vectorizes. */
 static void update_bins(float *restrict smooth, float *restrict cur, float *restrict floor,
-                        float *restrict recent, const float *restrict ring_min,
-                        const float *restrict ring_recent, const float *restrict power,
-                        int k0, int k1, float a, int warm, float b_all, float b_rec) {
+                        float *restrict since, const float *restrict ring_min,
+                        const float *restrict power, int k0, int k1, float a, int warm,
+                        float b_all) {
   for (int k = k0; k < k1; k++) {
     float p = a * smooth[k] + (1.f - a) * power[k];
     smooth[k] = p;
     float c = warm && p < cur[k] ? p : cur[k];
     cur[k] = c;
     floor[k] = (c < ring_min[k] ? c : ring_min[k]) * b_all;
-    recent[k] = (c < ring_recent[k] ? c : ring_recent[k]) * b_rec;
+    since[k] = p < since[k] ? p : since[k];
   }
 }
 
@@ -147,24 +142,24 @@ void minstat_update(struct minstat *m, const float *power, int k0, int k1) {
   const int stored = ends ? imin(m->filled + 1, MINSTAT_SUBWINDOWS) : m->filled;
   const int now = ends ? 0 : m->cyc + 1;
   const float b_all = m->bias[stored * v + now];
-  const float b_rec = m->bias[imin(stored, MINSTAT_RECENT) * v + now];
   if (!ends) {
-    update_bins(m->smooth, m->cur, m->floor, m->recent, m->ring_min, m->ring_recent, power, k0,
-                k1, a, warm, b_all, b_rec);
+    update_bins(m->smooth, m->cur, m->floor, m->since, m->ring_min, power, k0, k1, a, warm,
+                b_all);
     return;
   }
   for (int k = k0; k < k1; k++) {
     float p = a * m->smooth[k] + (1.f - a) * power[k];
     m->smooth[k] = p;
+    m->since[k] = p < m->since[k] ? p : m->since[k];
     m->ring[(size_t)m->pos * m->bins + k] = p < m->cur[k] && warm ? p : m->cur[k];
-    ring_minima(m, k);
+    m->ring_min[k] = ring_minimum(m, k);
     m->cur[k] = NONE;
     m->floor[k] = m->ring_min[k] * b_all;
-    m->recent[k] = m->ring_recent[k] * b_rec;
   }
 }
 
 void minstat_cycle(struct minstat *m) {
+  if (m->since_cycles < m->max_cycles) m->since_cycles++;
   if (m->warm < m->warm_cycles) m->warm++;
   if (++m->cyc < m->sub_cycles) return;
   m->cyc = 0;
@@ -173,25 +168,29 @@ void minstat_cycle(struct minstat *m) {
 }
 
 const float *minstat_floor(const struct minstat *m) { return m->floor; }
-const float *minstat_recent(const struct minstat *m) { return m->recent; }
 int minstat_window_cycles(const struct minstat *m) {
   return m->filled * m->sub_cycles + m->cyc;
 }
 int minstat_subwindow_cycles(const struct minstat *m) { return m->sub_cycles; }
 
-void minstat_forget_old(struct minstat *m) {
-  /* entries older than the recent ones go; the current sub-window stays (in its last
-   * cycle, some bins have already stored it in entry pos) */
-  int last = (m->pos - 1 + MINSTAT_SUBWINDOWS) % MINSTAT_SUBWINDOWS;
-  for (int i = 0; i < MINSTAT_SUBWINDOWS; i++) {
-    int age = (last - i + MINSTAT_SUBWINDOWS) % MINSTAT_SUBWINDOWS;
-    if (age < MINSTAT_RECENT || (i == m->pos && m->cyc == m->sub_cycles - 1)) continue;
-    for (int k = 0; k < m->bins; k++) m->ring[(size_t)i * m->bins + k] = NONE;
-  }
-  m->filled = imin(m->filled, MINSTAT_RECENT);
+void minstat_since_start(struct minstat *m) {
+  for (int k = 0; k < m->bins; k++) m->since[k] = NONE;
+  m->since_cycles = 0;
+}
+const float *minstat_since(const struct minstat *m) { return m->since; }
+float minstat_since_bias(const struct minstat *m) {
+  return m->bias[m->since_cycles > 0 ? m->since_cycles : 1];
+}
+
+void minstat_restart_from_since(struct minstat *m) {
+  for (int i = 0; i < m->bins * MINSTAT_SUBWINDOWS; i++) m->ring[i] = NONE;
+  m->filled = 0;
+  /* the current sub-window holds the stretch since then, up to its own length */
+  m->cyc = imin(m->since_cycles, m->sub_cycles - 1);
+  const float b = m->bias[m->cyc + 1];
   for (int k = 0; k < m->bins; k++) {
-    m->ring_min[k] = m->ring_recent[k];
-    float c = m->cur[k] < m->ring_min[k] ? m->cur[k] : m->ring_min[k];
-    m->floor[k] = c >= NONE ? NONE : m->recent[k];
+    m->ring_min[k] = NONE;
+    m->cur[k] = m->since[k];
+    m->floor[k] = m->since[k] * b;
   }
 }

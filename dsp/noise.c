@@ -8,8 +8,10 @@
  *    the new periodogram enters the estimate; constants per 16 ms, rescaled to the hop;
  *  - change detection: the estimate is held under the minimum-statistics floor (an
  *    estimate too high comes down at the first pause; a drop of the noise is followed at
- *    once), and jumps to the recent floor when that stays well above it in most bins
- *    (the noise rose: the SPP tracker alone would take it for speech for minutes);
+ *    once), and jumps to the minimum since the tracker began to take most bins for
+ *    speech when that stays well above it (the noise rose: the SPP tracker alone would
+ *    take it for speech for minutes); after a change, the floor holds the estimate as
+ *    closely as at the start for a while;
  *  - learning: the per-bin mean/spread of the dB level over a stretch of frames;
  *  - profiles: the model to and from text.
  * The measurements behind each constant are in docs/QUALITY.md.
@@ -40,11 +42,13 @@
 #define DROP_RATIO 0.15f      /* a bin's power this far under the estimate (-8.2 dB) ... */
 #define DROP_FRACTION 0.6f    /* ... in this share of the bins (Gaussian noise: 9.5 %) ... */
 #define DROP_S 0.2f           /* ... for this long: the noise dropped (see drop_step) */
-#define RISE_DB 5.f          /* the recent floor this far above the estimate ... */
+#define RISE_BUSY_FRACTION 0.5f /* while the tracker takes this share of the bins for speech */
+#define RISE_SKIP_S 0.1f     /* ... for this long (a step's ramp and the smoothing) ... */
+#define RISE_DB 5.f          /* ... the minimum since then this far above the estimate ... */
 #define RISE_OVER_FLOOR_DB 3.f /* ... and this far above the whole window's floor ... */
-#define RISE_FRACTION 0.5f
-#define RISE_BUSY_FRACTION 0.5f /* ... while the tracker takes this share of them for speech */   /* ... in this share of the bins ... */
-#define RISE_S 0.25f          /* ... for this long: the noise rose */
+#define RISE_FRACTION 0.5f   /* ... in this share of the bins ... */
+#define RISE_S 0.3f          /* ... over this long: the noise rose */
+#define SETTLE_S 1.5f        /* after a change, the start's ceiling holds this long */
 #define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
 #define TRACK_S 0.016f        /* period of the tracker's update of one bin */
 
@@ -69,6 +73,7 @@ struct noise {
   float alpha_learned;        /* PSD smoothing once a profile was learned or loaded */
   float ceiling, ceiling_late, snap_to, rise, rise_floor; /* the *_DB above as ratios */
   int early_frames;           /* CEILING_EARLY_S in frames */
+  int settle_frames, settle_left; /* SETTLE_S in frames; frames of it left */
   int ceiling_cycles;         /* CEILING_MIN_S in cycles of the floor */
   int learned;                /* 1 after learning or loading a learned profile */
   float *lambda;              /* tracked mean noise power, bins */
@@ -81,12 +86,13 @@ struct noise {
   struct minstat *ms;         /* minimum-statistics floor */
   unsigned epoch;
   int frames_seen;            /* whole frames taken into the estimate (saturates) */
-  int *risen;                 /* bins whose recent floor is far above the estimate, per block */
+  int *risen;                 /* bins whose minimum since is far above the estimate, per block */
   int risen_sum;              /* their sum over the blocks */
   float rise_fraction;
-  int rise_frames, rise_hold; /* frames the sum stayed above RISE_FRACTION; RISE_S */
+  int rise_skip, rise_hold;   /* RISE_SKIP_S, RISE_S in frames */
   int *busy;                  /* bins likely speech at the last update, per block */
   int busy_sum;
+  int busy_frames;            /* frames the sum stayed above RISE_BUSY_FRACTION */
   float busy_fraction;
   int *quiet;                 /* bins far below the estimate at the last update, per block */
   int quiet_sum, quiet_frames, drop_frames; /* as risen_*, for a drop of the noise */
@@ -144,6 +150,8 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->start_frames = (int)lrintf(NOISE_START_S / hop_s);
   if (n->start_frames < 1) n->start_frames = 1;
   n->rise_hold = (int)lrintf(RISE_S / hop_s);
+  n->rise_skip = (int)lrintf(RISE_SKIP_S / hop_s);
+  n->settle_frames = (int)lrintf(SETTLE_S / hop_s);
   for (int k = 0; k < bins; k++) {
     n->std_db[k] = EXP_STD_DB;
     n->spread[k] = 1.f;
@@ -199,7 +207,7 @@ static void model_from_profile(struct noise *n, int learned) {
   }
   memset(n->risen, 0, n->blocks * sizeof *n->risen);
   memset(n->quiet, 0, n->blocks * sizeof *n->quiet);
-  n->risen_sum = n->rise_frames = n->quiet_sum = n->quiet_frames = 0;
+  n->risen_sum = n->busy_frames = n->quiet_sum = n->quiet_frames = n->settle_left = 0;
   n->frames_seen = n->early_frames;
   n->learned = learned;
   minstat_reset(n->ms);
@@ -283,7 +291,8 @@ static void ceiling_step(struct noise *n, int k0, int k1) {
     return;
   const float *restrict floor = minstat_floor(n->ms);
   float *restrict lambda = n->lambda;
-  const float hi = n->frames_seen < n->early_frames ? n->ceiling : n->ceiling_late;
+  const float hi =
+      n->frames_seen < n->early_frames || n->settle_left ? n->ceiling : n->ceiling_late;
   const float to = n->snap_to;
   for (int k = k0; k < k1; k++) {
     float f = floor[k];
@@ -309,36 +318,47 @@ static void drop_step(struct noise *n, int quiet) {
   publish(n, 0, n->bins);
   memset(n->quiet, 0, n->blocks * sizeof *n->quiet); /* counted against the old level */
   n->quiet_sum = n->quiet_frames = 0;
+  n->settle_left = n->settle_frames;
 }
 
-/* Change detection, rising: the SPP tracker takes a louder noise for speech in every
- * bin and stays under it. Speech leaves dips in most bins within the recent floor's half
- * second, a louder noise does not: when the recent floor stays RISE_DB above the
- * estimate and RISE_OVER_FLOOR_DB above the whole window's floor (so the noise changed
- * within the window: a steady stream of clicks keeps both floors alike) in
- * RISE_FRACTION of the bins for RISE_S, while the tracker takes RISE_BUSY_FRACTION of
- * them for speech (it is stuck under the noise; clicks, engines and modulated noise leave
- * it free), the estimate jumps to it and the floor forgets the quieter past. */
+/* Change detection, rising: the SPP tracker takes a louder noise for speech in most bins
+ * and stays under it. Ordinary speech leaves most bins to the noise (at 48 kHz the
+ * tracker takes 5-17 % of them for speech), a louder noise takes them all. When the
+ * tracker has taken RISE_BUSY_FRACTION of the bins for RISE_SKIP_S, the floor starts a
+ * minimum from then on; when, RISE_S later (and the tracker still busy all along), that
+ * minimum stays RISE_DB above the estimate and RISE_OVER_FLOOR_DB above the whole
+ * window's floor (so the noise changed within the window: a steady stream of clicks
+ * keeps both alike) in RISE_FRACTION of the bins, the estimate jumps to it and the
+ * floor forgets the quieter past. */
 static void rise_step(struct noise *n, int k0, int k1) {
-  const float *restrict recent = minstat_recent(n->ms), *restrict floor = minstat_floor(n->ms);
-  const float *restrict lambda = n->lambda;
-  const float r = n->rise, rf = n->rise_floor;
-  int risen = 0;
-  for (int k = k0; k < k1; k++) risen += (recent[k] > lambda[k] * r) & (recent[k] > floor[k] * rf);
-  n->risen_sum += risen - n->risen[n->block];
-  n->risen[n->block] = risen;
-  if (minstat_window_cycles(n->ms) < 2 * minstat_subwindow_cycles(n->ms) ||
-      n->risen_sum <= n->rise_fraction * n->bins || n->busy_sum <= n->busy_fraction * n->bins) {
-    n->rise_frames = 0;
+  if (n->busy_sum <= n->busy_fraction * n->bins ||
+      minstat_window_cycles(n->ms) < 2 * minstat_subwindow_cycles(n->ms)) {
+    n->busy_frames = 0;
     return;
   }
-  if (++n->rise_frames <= n->rise_hold) return;
+  if (n->busy_frames++ == n->rise_skip) {
+    minstat_since_start(n->ms);
+    memset(n->risen, 0, n->blocks * sizeof *n->risen);
+    n->risen_sum = 0;
+  }
+  if (n->busy_frames <= n->rise_skip) return;
+  const float *restrict since = minstat_since(n->ms), *restrict floor = minstat_floor(n->ms);
+  const float *restrict lambda = n->lambda;
+  const float b = minstat_since_bias(n->ms), r = n->rise / b, rf = n->rise_floor / b;
+  int risen = 0;
+  for (int k = k0; k < k1; k++) risen += (since[k] > lambda[k] * r) & (since[k] > floor[k] * rf);
+  n->risen_sum += risen - n->risen[n->block];
+  n->risen[n->block] = risen;
+  if (n->busy_frames <= n->rise_skip + n->rise_hold ||
+      n->risen_sum <= n->rise_fraction * n->bins)
+    return;
   for (int k = 0; k < n->bins; k++)
-    if (recent[k] > n->lambda[k]) n->lambda[k] = recent[k];
+    if (since[k] * b > n->lambda[k]) n->lambda[k] = since[k] * b;
   publish(n, 0, n->bins);
-  minstat_forget_old(n->ms);
+  minstat_restart_from_since(n->ms);
   memset(n->risen, 0, n->blocks * sizeof *n->risen);
-  n->risen_sum = n->rise_frames = 0;
+  n->risen_sum = n->busy_frames = 0;
+  n->settle_left = n->settle_frames;
 }
 
 /* 1 when every value is exactly 0 (partial sums: the loop vectorizes) */
@@ -391,6 +411,7 @@ void noise_update(struct noise *n, const float *power, int adapt) {
     minstat_cycle(n->ms);
   }
   if (n->frames_seen < INT_MAX) n->frames_seen++;
+  if (n->settle_left) n->settle_left--;
 }
 
 void noise_learn_start(struct noise *n, int frames) {
