@@ -48,6 +48,9 @@
 #define RISE_OVER_FLOOR_DB 3.f /* ... and this far above the whole window's floor ... */
 #define RISE_FRACTION 0.5f   /* ... in this share of the bins ... */
 #define RISE_S 0.3f          /* ... over this long: the noise rose */
+#define RISE_SHAPE_DB 8.f    /* the most spread over the bins of a rise's dB ratio */
+#define PROVISIONAL_S 0.1f   /* meanwhile, after this long, ... */
+#define PROVISIONAL_DB -6.f  /* ... the gate's estimate is at least this far under it */
 #define SETTLE_S 1.5f        /* after a change, the start's ceiling holds this long */
 #define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
 #define TRACK_S 0.016f        /* period of the tracker's update of one bin */
@@ -93,6 +96,10 @@ struct noise {
   int *busy;                  /* bins likely speech at the last update, per block */
   int busy_sum;
   int busy_frames;            /* frames the sum stayed above RISE_BUSY_FRACTION */
+  float *shape;               /* the rise's dB ratio sum and square sum, 2 per block */
+  float shape_sum[2], shape_var; /* their sums; RISE_SHAPE_DB squared, in log2 units */
+  int provisional_frames;     /* PROVISIONAL_S in frames */
+  float provisional;          /* PROVISIONAL_DB as a ratio */
   float busy_fraction;
   int *quiet;                 /* bins far below the estimate at the last update, per block */
   int quiet_sum, quiet_frames, drop_frames; /* as risen_*, for a drop of the noise */
@@ -123,12 +130,14 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->risen = calloc(n->blocks, sizeof(int));
   n->quiet = calloc(n->blocks, sizeof(int));
   n->busy = calloc(n->blocks, sizeof(int));
+  n->shape = calloc(2 * (size_t)n->blocks, sizeof(float));
   n->std_db = calloc(bins, sizeof(float));
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
   n->ms = minstat_create(bins, cycle_s);
-  if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen || !n->quiet || !n->busy || 
-      !n->spp_avg || !n->std_db || !n->learn_db || !n->learn_db2 || !n->ms) {
+  if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen ||
+      !n->quiet || !n->busy || !n->shape || !n->spp_avg || !n->std_db || !n->learn_db ||
+      !n->learn_db2 || !n->ms) {
     noise_destroy(n);
     return NULL;
   }
@@ -152,6 +161,9 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->rise_hold = (int)lrintf(RISE_S / hop_s);
   n->rise_skip = (int)lrintf(RISE_SKIP_S / hop_s);
   n->settle_frames = (int)lrintf(SETTLE_S / hop_s);
+  n->provisional_frames = (int)lrintf(PROVISIONAL_S / hop_s);
+  n->provisional = db_ratio(PROVISIONAL_DB);
+  n->shape_var = (RISE_SHAPE_DB / 3.0103f) * (RISE_SHAPE_DB / 3.0103f);
   for (int k = 0; k < bins; k++) {
     n->std_db[k] = EXP_STD_DB;
     n->spread[k] = 1.f;
@@ -171,6 +183,7 @@ void noise_destroy(struct noise *n) {
   free(n->risen);
   free(n->quiet);
   free(n->busy);
+  free(n->shape);
   free(n->std_db);
   free(n->learn_db);
   free(n->learn_db2);
@@ -256,11 +269,12 @@ static int track_step(struct noise *n, const float *power, int k0, int k1, int *
   const float g = -(xi / (1.f + xi)) * (float)M_LOG2E;
   const float a = n->learned ? n->alpha_learned : n->alpha_psd, as = n->alpha_spp;
   float *restrict lambda = n->lambda, *restrict spp = n->spp_avg;
-  const float *restrict inv = n->inv, *restrict spread = n->spread;
+
   int low = 0, likely = 0;
   for (int k = k0; k < k1; k++) {
     float lam = lambda[k];
-    float post = power[k] * inv[k] * spread[k];
+    /* the tracker's own estimate, not the gate's (inv: a rise may hold it higher) */
+    float post = power[k] / lam;
     float p = 1.f / (1.f + (1.f + xi) * fast_exp2f(post * g));
     low += post < DROP_RATIO;
     likely += p > 0.5f;
@@ -325,11 +339,14 @@ static void drop_step(struct noise *n, int quiet) {
  * and stays under it. Ordinary speech leaves most bins to the noise (at 48 kHz the
  * tracker takes 5-17 % of them for speech), a louder noise takes them all. When the
  * tracker has taken RISE_BUSY_FRACTION of the bins for RISE_SKIP_S, the floor starts a
- * minimum from then on; when, RISE_S later (and the tracker still busy all along), that
- * minimum stays RISE_DB above the estimate and RISE_OVER_FLOOR_DB above the whole
- * window's floor (so the noise changed within the window: a steady stream of clicks
- * keeps both alike) in RISE_FRACTION of the bins, the estimate jumps to it and the
- * floor forgets the quieter past. */
+ * minimum from then on. While the tracker stays busy and that minimum lies alike over
+ * the estimate in all bins (a louder noise raises every bin by about as much: the dB
+ * ratio's spread over the bins under RISE_SHAPE_DB; speech raises its formants far more
+ * than the rest), the gate is given at least PROVISIONAL_DB under it after
+ * PROVISIONAL_S; when, RISE_S after the start, the minimum stays RISE_DB above the
+ * estimate and RISE_OVER_FLOOR_DB above the whole window's floor (so the noise changed
+ * within the window: a steady stream of clicks keeps both alike) in RISE_FRACTION of the
+ * bins, the estimate jumps to it and the floor forgets the quieter past. */
 static void rise_step(struct noise *n, int k0, int k1) {
   if (n->busy_sum <= n->busy_fraction * n->bins ||
       minstat_window_cycles(n->ms) < 2 * minstat_subwindow_cycles(n->ms)) {
@@ -339,16 +356,38 @@ static void rise_step(struct noise *n, int k0, int k1) {
   if (n->busy_frames++ == n->rise_skip) {
     minstat_since_start(n->ms);
     memset(n->risen, 0, n->blocks * sizeof *n->risen);
+    memset(n->shape, 0, 2 * n->blocks * sizeof *n->shape);
     n->risen_sum = 0;
+    n->shape_sum[0] = n->shape_sum[1] = 0;
   }
   if (n->busy_frames <= n->rise_skip) return;
   const float *restrict since = minstat_since(n->ms), *restrict floor = minstat_floor(n->ms);
   const float *restrict lambda = n->lambda;
   const float b = minstat_since_bias(n->ms), r = n->rise / b, rf = n->rise_floor / b;
   int risen = 0;
-  for (int k = k0; k < k1; k++) risen += (since[k] > lambda[k] * r) & (since[k] > floor[k] * rf);
+  float s1 = 0, s2 = 0; /* sums of log2(minimum / estimate) and of its square */
+  for (int k = k0; k < k1; k++) {
+    risen += (since[k] > lambda[k] * r) & (since[k] > floor[k] * rf);
+    float d = fast_log2f(since[k] * b / lambda[k]);
+    s1 += d;
+    s2 += d * d;
+  }
+  float *shape = n->shape + 2 * n->block;
   n->risen_sum += risen - n->risen[n->block];
   n->risen[n->block] = risen;
+  n->shape_sum[0] += s1 - shape[0];
+  n->shape_sum[1] += s2 - shape[1];
+  shape[0] = s1;
+  shape[1] = s2;
+  const float mean = n->shape_sum[0] / n->bins;
+  if (n->shape_sum[1] / n->bins - mean * mean > n->shape_var) return;
+  if (n->busy_frames > n->rise_skip + n->provisional_frames) {
+    const float pb = b * n->provisional;
+    for (int k = k0; k < k1; k++) {
+      float l = since[k] * pb > lambda[k] ? since[k] * pb : lambda[k];
+      n->inv[k] = 1.f / (l * n->spread[k]);
+    }
+  }
   if (n->busy_frames <= n->rise_skip + n->rise_hold ||
       n->risen_sum <= n->rise_fraction * n->bins)
     return;
@@ -356,8 +395,7 @@ static void rise_step(struct noise *n, int k0, int k1) {
     if (since[k] * b > n->lambda[k]) n->lambda[k] = since[k] * b;
   publish(n, 0, n->bins);
   minstat_restart_from_since(n->ms);
-  memset(n->risen, 0, n->blocks * sizeof *n->risen);
-  n->risen_sum = n->busy_frames = 0;
+  n->busy_frames = 0;
   n->settle_left = n->settle_frames;
 }
 
