@@ -65,6 +65,7 @@ struct live {
 };
 
 static void sleep_ms(long ms) {
+  log_flush(); /* what libjack and ALSA said on their threads */
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL); /* a signal cuts it short, which is what we want */
 }
