@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "memlock.h"
 #include "notify.h"
 #include "osc.h"
 #include "profile.h"
@@ -291,6 +291,7 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
   if (!(l->worker = worker_start(l->engine, l->in, l->out, &l->wake, RT_PRIORITY, &rt_refused,
                                  err, sizeof err)))
     goto fail;
+  memlock_audio_path(l->worker); /* the audio path is allocated: keep it in RAM */
   static int rt_told;
   if (rt_refused && !rt_told++)
     log_warning("real-time priority for the DSP thread refused (%s); running without it",
@@ -400,11 +401,6 @@ int live_run(struct settings *s, struct runconfig *run) {
                         .state_dir = state_path,
                         .save_config = runconfig_save, .config_ctx = run};
   runconfig_attach(run, l.engine);
-
-  /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
-   * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
-  if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-    log_warning("cannot lock memory (%s); running without it", strerror(errno));
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);

@@ -1,5 +1,5 @@
 /* worker: the DSP thread (see worker.h). */
-#define _GNU_SOURCE /* pthread_setname_np */
+#define _GNU_SOURCE /* pthread_setname_np, pthread_getattr_np */
 #include "worker.h"
 
 #include <errno.h>
@@ -135,6 +135,14 @@ double worker_load(struct worker *w) {
   w->last_busy_ns = busy;
   w->last_at = t;
   return load;
+}
+
+int worker_stack(const struct worker *w, void **addr, size_t *len) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(w->thread, &attr)) return -1;
+  int rc = pthread_attr_getstack(&attr, addr, len);
+  pthread_attr_destroy(&attr);
+  return rc ? -1 : 0;
 }
 
 unsigned long long worker_overruns(const struct worker *w) {

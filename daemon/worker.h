@@ -30,6 +30,8 @@ void worker_stop(struct worker *w); /* joins the thread and frees */
 
 /* Main thread: share of the time spent processing since the previous call, 0..1. */
 double worker_load(struct worker *w);
+/* Main thread: where the thread's stack is, for memlock. 0, or -1. */
+int worker_stack(const struct worker *w, void **addr, size_t *len);
 /* Frames the out ring had no room for (never expected). */
 unsigned long long worker_overruns(const struct worker *w);
 
