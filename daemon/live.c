@@ -291,7 +291,6 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
   if (!(l->worker = worker_start(l->engine, l->in, l->out, &l->wake, RT_PRIORITY, &rt_refused,
                                  err, sizeof err)))
     goto fail;
-  memlock_audio_path(l->worker); /* the audio path is allocated: keep it in RAM */
   static int rt_told;
   if (rt_refused && !rt_told++)
     log_warning("real-time priority for the DSP thread refused (%s); running without it",
@@ -310,6 +309,7 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
              l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
              info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
              engine_hop_size(l->engine));
+  memlock_audio_path(l->worker); /* the audio path is allocated: keep it in RAM */
   return 0;
 fail:
   close_stream(l);

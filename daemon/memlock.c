@@ -137,6 +137,7 @@ void memlock_audio_path(const struct worker *w) {
   char line[512];
   lock(w, &r);
   describe(&r, line, sizeof line);
-  if (r.regions) log_notice("%s", line);
-  else log_warning("%s", line);
+  if (!r.regions) log_warning("%s", line);
+  else if (r.regions < r.candidates) log_notice("%s", line);
+  else log_info("%s", line); /* all of it: nothing to act on */
 }

@@ -21,7 +21,8 @@
 struct worker;
 
 /* Locks what fits (see above) and says what in a log line: "locked N KiB of M KiB
- * limit ..." or "memory not locked: ...". w: the running worker (its stack first). */
+ * limit ..." (an info line when all of it fit, else a notice) or "memory not locked:
+ * ..." (a warning). w: the running worker (its stack first). */
 void memlock_audio_path(const struct worker *w);
 
 #endif

@@ -89,6 +89,7 @@ def inner():
                                   "system", "--osc-port", str(port)], stdout=subprocess.DEVNULL,
                                  stderr=f, env=jack.env())
         check(wait_for(log, r"frames in hushd", 15), "hushd starts")
+        wait_for(log, r"locked", 5)  # said once the audio path runs
         text = open(log).read()
         m = re.search(r"locked (\d+) KiB of (\d+) KiB limit", text)
         n = re.search(r"memory not locked: (\d+) KiB limit", text)
