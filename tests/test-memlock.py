@@ -6,8 +6,8 @@
 hushd locks only what its audio path uses, within the limit, and never MCL_FUTURE: with
 mlockall(MCL_FUTURE) every later mapping counts against the limit, and a later
 pthread_create or malloc fails (the OSC thread, a reconnect). As root this script runs
-itself again as nobody (setpriv) under `prlimit --memlock=LIMIT_BYTES`; as another user
-under prlimit alone. Then, on a private JACK dummy server of that user: hushd starts and
+itself again as nobody (setpriv) under `prlimit --memlock=LIMIT_BYTES` (as root without
+CAP_IPC_LOCK when nobody cannot reach the build); as another user under prlimit alone. Then, on a private JACK dummy server of that user: hushd starts and
 says what it locked ("locked N KiB of M KiB limit", N <= M, or "memory not locked: M
 KiB limit"), its VmLck stays within the limit, its OSC thread answers, and after the
 server is killed and started again it reconnects and OSC still answers.
@@ -43,7 +43,13 @@ def rerun_unprivileged():
         if not shutil.which("setpriv"):
             print("setpriv is missing: cannot drop root")
             sys.exit(77)
-        cmd += ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        if subprocess.run(nobody + [HUSHD, "--version"], capture_output=True).returncode:
+            # the build is in a folder nobody may enter (a clone under /root): stay root
+            # without CAP_IPC_LOCK, so that the limit applies
+            print("nobody cannot run the build here: root without CAP_IPC_LOCK instead")
+            nobody = ["setpriv", "--bounding-set=-ipc_lock"]
+        cmd += nobody
         env["HOME"] = tempfile.mkdtemp(prefix="hushd-memlock-home-")
         os.chmod(env["HOME"], 0o777)
     return subprocess.call(cmd + ["/usr/bin/python3", os.path.abspath(__file__)] + sys.argv[1:],
