@@ -28,15 +28,18 @@
 #include "atomicfile.h"
 #include "clock.h"
 #include "engine.h"
+#include "osc_allow.h"
 #include "params.h"
 #include "profile.h"
 
 #define MAX_SUBSCRIBERS 16
 #define MAX_LEARNERS 16
 #define DEFAULT_LEASE_S 60.0
-#define MIN_INTERVAL_S 0.01
+#define MIN_INTERVAL_S 0.01      /* accepted; a faster request is served at ... */
+#define MIN_PUSH_INTERVAL_S 0.05 /* ... this: at most 20 meters a second to a subscriber */
 #define MAX_INTERVAL_S 60.0
-#define MAX_LEASE_S 3600.0
+#define MAX_LEASE_S 3600.0       /* accepted; a longer lease is cut to ... */
+#define MAX_GRANTED_LEASE_S 600.0 /* ... this: a forged sender's stream ends in 10 minutes */
 #define MIN_LEARN_S 0.05
 #define MAX_LEARN_S 600.0
 #define LEARN_POLL_MS 20         /* how often a pending learn is checked for its end */
@@ -60,12 +63,13 @@ struct osc {
   int wake[2]; /* osc_destroy writes here to stop the thread */
   pthread_t thread;
   struct control *ctl;
+  struct osc_allow allow;
   struct peer from; /* sender of the message being handled */
   struct subscriber subs[MAX_SUBSCRIBERS];
   int nsubs;
   struct peer learners[MAX_LEARNERS]; /* told /hushd/profile/learned when learning ends */
   int nlearners;
-  atomic_ullong dropped;
+  atomic_ullong dropped, refused; /* malformed; from senders outside the allow-list */
   unsigned char in[65536];  /* the largest UDP datagram */
   unsigned char out[8192];  /* a serialised reply; one that does not fit (an error
                              * echoing an absurdly long path) is not sent */
@@ -155,9 +159,10 @@ static int check_argc(struct osc *o, const char *path, lo_message m, int lo, int
   return -1;
 }
 
+/* Compared in float precision: f:0.01 is 0.0099999998, and must not fall below 0.01. */
 static int check_range(struct osc *o, const char *path, const char *what, double v,
                        double lo, double hi) {
-  if (isfinite(v) && v >= lo && v <= hi) return 0;
+  if (isfinite(v) && (float)v >= (float)lo && (float)v <= (float)hi) return 0;
   reply_error(o, path, "%s: %g is out of range [%g, %g]", what, v, lo, hi);
   return -1;
 }
@@ -289,6 +294,7 @@ static void on_status(struct osc *o, const char *path, const char *rest, lo_mess
   lo_message_add_int32(r, clamp_count(st.underruns));
   lo_message_add_float(r, (float)st.uptime_s);
   lo_message_add_int32(r, clamp_count(osc_dropped(o)));
+  lo_message_add_int32(r, clamp_count(osc_refused(o)));
   reply(o, path, r);
 }
 
@@ -326,6 +332,8 @@ static void on_subscribe(struct osc *o, const char *path, const char *rest, lo_m
     s = &o->subs[o->nsubs++];
     s->to = o->from;
   }
+  interval = fmax(interval, MIN_PUSH_INTERVAL_S);
+  lease = fmin(lease, MAX_GRANTED_LEASE_S);
   double t = now_s();
   s->interval_s = interval;
   s->next_s = t;
@@ -575,6 +583,11 @@ static void receive(struct osc *o) {
     ssize_t n = recvfrom(o->fd, o->in, sizeof o->in, MSG_DONTWAIT,
                          (struct sockaddr *)&o->from.addr, &o->from.len);
     if (n < 0) return;
+    if (!osc_allow_match(&o->allow, (const struct sockaddr *)&o->from.addr, o->from.len)) {
+      /* unanswered: a reply would let anyone aim our datagrams at a forged address */
+      atomic_fetch_add_explicit(&o->refused, 1, memory_order_relaxed);
+      continue;
+    }
     handle_packet(o, o->in, (size_t)n, 0);
   }
 }
@@ -623,8 +636,8 @@ static int open_socket(const char *addr, int port, char *err, size_t errlen) {
   return fd;
 }
 
-struct osc *osc_create(const char *bind_addr, int port, struct control *ctl, char *err,
-                       size_t errlen) {
+struct osc *osc_create(const char *bind_addr, int port, const char *allow,
+                       struct control *ctl, char *err, size_t errlen) {
   if (port < 0 || port > 65535) {
     snprintf(err, errlen, "OSC port %d is out of range [0, 65535]", port);
     return NULL;
@@ -635,8 +648,10 @@ struct osc *osc_create(const char *bind_addr, int port, struct control *ctl, cha
     return NULL;
   }
   o->ctl = ctl;
-  o->wake[0] = o->wake[1] = -1;
+  o->fd = o->wake[0] = o->wake[1] = -1;
   atomic_init(&o->dropped, 0);
+  atomic_init(&o->refused, 0);
+  if (osc_allow_parse(&o->allow, allow, err, errlen)) goto fail;
   if ((o->fd = open_socket(bind_addr, port, err, errlen)) < 0) goto fail;
   struct sockaddr_storage sa;
   socklen_t len = sizeof sa;
@@ -677,4 +692,8 @@ int osc_port(const struct osc *o) { return o->port; }
 
 unsigned long long osc_dropped(const struct osc *o) {
   return atomic_load_explicit(&((struct osc *)o)->dropped, memory_order_relaxed);
+}
+
+unsigned long long osc_refused(const struct osc *o) {
+  return atomic_load_explicit(&((struct osc *)o)->refused, memory_order_relaxed);
 }

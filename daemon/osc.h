@@ -20,14 +20,17 @@
 
 struct osc;
 
-/* Binds bind_addr:port (port 0 = any free port) and starts the server thread.
- * Returns NULL with a one-line message naming the address and port (a port in use
- * says so) in err. */
-struct osc *osc_create(const char *bind_addr, int port, struct control *ctl, char *err,
-                       size_t errlen);
+/* Binds bind_addr:port (port 0 = any free port) and starts the server thread. Only
+ * datagrams from senders in allow (osc_allow.h: comma-separated addresses and CIDR
+ * networks; NULL or "" = loopback only) are read; the others are dropped unanswered and
+ * counted. Returns NULL with a one-line message naming the address and port (a port in
+ * use says so) or the bad allow-list entry in err. */
+struct osc *osc_create(const char *bind_addr, int port, const char *allow,
+                       struct control *ctl, char *err, size_t errlen);
 void osc_destroy(struct osc *o); /* stops the thread, closes the socket; NULL is fine */
 
 int osc_port(const struct osc *o);                   /* the bound UDP port */
 unsigned long long osc_dropped(const struct osc *o); /* malformed packets so far; any thread */
+unsigned long long osc_refused(const struct osc *o); /* datagrams from outside the allow-list */
 
 #endif

@@ -8,7 +8,7 @@
  * "osc-testd: listening on ADDR:PORT", waits for SIGTERM or SIGINT, stops everything and
  * prints "osc-testd: hops N xruns N max_late_ms X".
  *
- * usage: osc-testd [--bind ADDR] [--port N] [--state-dir DIR] [--no-config]
+ * usage: osc-testd [--bind ADDR] [--port N] [--allow LIST] [--state-dir DIR] [--no-config]
  *                  [--no-audio] [--buffer-ms MS]
  */
 #define _GNU_SOURCE
@@ -115,13 +115,14 @@ static int save_config(void *ctx, char *err, size_t errlen) {
 }
 
 int main(int argc, char **argv) {
-  const char *bind_addr = "127.0.0.1";
+  const char *bind_addr = "127.0.0.1", *allow = NULL;
   int port = 0, with_config = 1, with_audio = 1;
   struct driver d = {.state_dir = ".", .buffer_s = 2 * 256 / 48000.0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--bind") && v) bind_addr = argv[++i];
     else if (!strcmp(a, "--port") && v) port = atoi(argv[++i]);
+    else if (!strcmp(a, "--allow") && v) allow = argv[++i];
     else if (!strcmp(a, "--state-dir") && v) d.state_dir = argv[++i];
     else if (!strcmp(a, "--buffer-ms") && v) d.buffer_s = atof(argv[++i]) / 1000.0;
     else if (!strcmp(a, "--no-config")) with_config = 0;
@@ -152,7 +153,7 @@ int main(int argc, char **argv) {
 
   pthread_t audio_thread;
   if (with_audio) pthread_create(&audio_thread, NULL, audio, &d);
-  struct osc *o = osc_create(bind_addr, port, &ctl, err, sizeof err);
+  struct osc *o = osc_create(bind_addr, port, allow, &ctl, err, sizeof err);
   if (!o) {
     fprintf(stderr, "osc-testd: %s\n", err);
     atomic_store(&d.stop, 1);
@@ -164,13 +165,14 @@ int main(int argc, char **argv) {
   fflush(stdout);
   int sig;
   sigwait(&set, &sig);
+  unsigned long long refused = osc_refused(o);
   osc_destroy(o);
   atomic_store(&d.stop, 1);
   if (with_audio) pthread_join(audio_thread, NULL);
   struct engine_meters m;
   engine_meters(d.engine, &m);
-  printf("osc-testd: hops %llu xruns %llu max_late_ms %.2f\n", m.hops,
-         atomic_load(&d.xruns), atomic_load(&d.max_late_s) * 1000.0);
+  printf("osc-testd: hops %llu xruns %llu max_late_ms %.2f osc_refused %llu\n", m.hops,
+         atomic_load(&d.xruns), atomic_load(&d.max_late_s) * 1000.0, refused);
   engine_destroy(d.engine);
   return 0;
 }

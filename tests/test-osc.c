@@ -131,18 +131,20 @@ static void all_params(float v[HP_COUNT]) {
 
 static struct status {
   float in_db, out_db, reduction_db, noise_floor_db, latency_ms, cpu_load, uptime_s;
-  int xruns, overruns, underruns, dropped;
-} status(void) {
+  int xruns, overruns, underruns, dropped, refused;
+} status_on(struct client *c) {
   char got[256];
-  lo_message r = ask("/hushd/status", NULL, got);
+  lo_message r = ask_on(c, "/hushd/status", NULL, got);
   assert_string_equal(got, "/hushd/status");
-  assert_string_equal(lo_message_get_types(r), "ffffffiiifi");
+  assert_string_equal(lo_message_get_types(r), "ffffffiiifii");
   lo_arg **a = lo_message_get_argv(r);
   struct status s = {a[0]->f, a[1]->f, a[2]->f, a[3]->f, a[4]->f, a[5]->f, a[9]->f,
-                     a[6]->i, a[7]->i, a[8]->i, a[10]->i};
+                     a[6]->i, a[7]->i, a[8]->i, a[10]->i, a[11]->i};
   lo_message_free(r);
   return s;
 }
+
+static struct status status(void) { return status_on(&cl); }
 
 static void test_ping_replies_pong_from_the_server_port(void **state) {
   (void)state;
@@ -493,6 +495,125 @@ static void test_subscribers_are_told_of_changes_made_by_others(void **state) {
   client_close(&watcher);
 }
 
+/* Starts a driver with argv extra (NULL-terminated, at most 4) beside the state folder. */
+static void start_with(struct driver *d, const char *a, const char *b, const char *c,
+                       const char *e) {
+  char *argv[] = {(char *)driver_exe, "--state-dir", state_dir, "--no-audio", (char *)a,
+                  (char *)b, (char *)c, (char *)e, NULL};
+  assert_int_equal(driver_start(d, argv), 0);
+}
+
+/* 1 when a /pong comes back to c within timeout_ms */
+static int pongs(struct client *c, int timeout_ms) {
+  char got[256];
+  client_send(c, "/ping", lo_message_new());
+  lo_message r = client_expect(c, "/pong", timeout_ms, got, sizeof got);
+  if (r) lo_message_free(r);
+  return r != NULL;
+}
+
+static void test_senders_outside_the_allow_list_are_dropped_unanswered_and_counted(
+    void **state) {
+  (void)state;
+  struct driver d;
+  struct client outsider, insider;
+  char out[1024];
+  start_with(&d, "--allow", "127.0.0.2/32, 10.0.0.0/8", NULL, NULL);
+  assert_int_equal(client_open_from(&outsider, d.port, "127.0.0.1", "127.0.0.1"), 0);
+  assert_int_equal(client_open_from(&insider, d.port, "127.0.0.2", "127.0.0.1"), 0);
+  assert_false(pongs(&outsider, 300));
+  client_send(&outsider, "/hushd/config/save", lo_message_new());
+  client_send(&outsider, "/hushd/param/threshold", msg_f(7));
+  assert_true(pongs(&insider, 2000));
+  struct status s = status_on(&insider);
+  assert_int_equal(s.refused, 3);
+  assert_int_equal(s.dropped, 0);
+  char got[256];
+  lo_message r = ask_on(&insider, "/hushd/param/threshold", NULL, got);
+  assert_float_equal(arg_f(r, 0), (float)hp_info(HP_threshold)->def, 0);
+  lo_message_free(r);
+  char conf[512];
+  snprintf(conf, sizeof conf, "%s/hushd.conf", state_dir);
+  assert_int_not_equal(access(conf, F_OK), 0);
+  client_close(&outsider);
+  client_close(&insider);
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  assert_non_null(strstr(out, "osc_refused 3\n"));
+}
+
+/* This machine's first IPv4 address that is not loopback, or NULL. */
+static const char *non_loopback_ipv4(char *buf, size_t len) {
+  FILE *p = popen("hostname -I 2>/dev/null", "r");
+  if (!p) return NULL;
+  char line[512] = {0};
+  char *got = fgets(line, sizeof line, p);
+  pclose(p);
+  for (char *w = got ? strtok(line, " \n") : NULL; w; w = strtok(NULL, " \n"))
+    if (!strchr(w, ':') && strncmp(w, "127.", 4)) return snprintf(buf, len, "%s", w), buf;
+  return NULL;
+}
+
+static void test_by_default_only_loopback_senders_are_obeyed_even_on_every_address(
+    void **state) {
+  (void)state;
+  char ip[64], out[1024];
+  if (!non_loopback_ipv4(ip, sizeof ip)) skip(); /* no network interface but lo */
+  struct driver d;
+  struct client lan, local, local6;
+  start_with(&d, "--bind", "::", NULL, NULL); /* every address, IPv4 and IPv6 */
+  assert_int_equal(client_open_from(&lan, d.port, ip, ip), 0);
+  assert_int_equal(client_open_from(&local, d.port, "127.0.0.1", "127.0.0.1"), 0);
+  assert_int_equal(client_open_from(&local6, d.port, "::1", "::1"), 0);
+  assert_false(pongs(&lan, 300));
+  assert_true(pongs(&local, 2000)); /* seen as ::ffff:127.0.0.1 */
+  assert_true(pongs(&local6, 2000));
+  assert_int_equal(status_on(&local).refused, 1);
+  client_close(&lan);
+  client_close(&local);
+  client_close(&local6);
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  /* and a LAN allowed by name is obeyed */
+  char net[80];
+  snprintf(net, sizeof net, "%s/32", ip);
+  start_with(&d, "--bind", "0.0.0.0", "--allow", net);
+  assert_int_equal(client_open_from(&lan, d.port, ip, ip), 0);
+  assert_true(pongs(&lan, 2000));
+  client_close(&lan);
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+}
+
+static void test_a_bad_allow_list_is_a_start_up_error_naming_the_entry(void **state) {
+  (void)state;
+  char cmd[1024], out[1024] = {0};
+  snprintf(cmd, sizeof cmd, "'%s' --no-audio --allow '10.0.0.0/8,10.1/33' 2>&1", driver_exe);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+  assert_string_equal(out, "osc-testd: OSC allow list: '10.1/33' is not an address or network "
+                           "(e.g. 192.168.1.0/24, fd00::/8, 10.0.0.7)\n");
+}
+
+static void test_meters_come_at_most_20_a_second_and_leases_last_at_most_10_minutes(
+    void **state) {
+  (void)state;
+  char got[256];
+  lo_message m = msg_f(0.01f); /* a float just under 0.01: accepted */
+  lo_message_add_float(m, 3600);
+  double t0 = now_s(); /* before the request: no push can come before it */
+  lo_message r = ask("/hushd/subscribe", m, got);
+  assert_string_equal(got, "/hushd/subscribe");
+  assert_float_equal(arg_f(r, 0), 0.05f, 0);
+  assert_float_equal(arg_f(r, 1), 600.f, 0);
+  lo_message_free(r);
+  /* pushes at 0, 0.05, ... 0.95 s after the request at the earliest: at most 20 in its
+   * first 0.975 s, however late this thread runs; a 0.01 s interval would give 98 */
+  int n = count_meters(&cl, 0.975 - (now_s() - t0), NULL);
+  assert_in_range(n, 10, 20);
+  lo_message_free(ask("/hushd/unsubscribe", NULL, got));
+}
+
 static void test_learn_replies_learned_when_done(void **state) {
   (void)state;
   char got[256];
@@ -670,6 +791,10 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_unsubscribe_stops_the_meters),
       cmocka_unit_test(test_at_most_16_subscribers),
       cmocka_unit_test(test_subscribers_are_told_of_changes_made_by_others),
+      cmocka_unit_test(test_senders_outside_the_allow_list_are_dropped_unanswered_and_counted),
+      cmocka_unit_test(test_by_default_only_loopback_senders_are_obeyed_even_on_every_address),
+      cmocka_unit_test(test_a_bad_allow_list_is_a_start_up_error_naming_the_entry),
+      cmocka_unit_test(test_meters_come_at_most_20_a_second_and_leases_last_at_most_10_minutes),
       cmocka_unit_test(test_learn_replies_learned_when_done),
       cmocka_unit_test(test_profile_save_and_load_round_trip_in_the_state_folder),
       cmocka_unit_test(test_profile_save_creates_a_missing_state_folder),
