@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -711,6 +712,87 @@ static void test_profile_save_creates_a_missing_state_folder(void **state) {
   assert_int_equal(driver_stop(&fresh, out, sizeof out), 0);
 }
 
+/* Sends a bundle of n /hushd/profile/save NAMEk messages (k from first) and
+ * /hushd/config/save, as one datagram. */
+static void send_save_bundle(struct client *c, int first, int n) {
+  lo_bundle b = lo_bundle_new(LO_TT_IMMEDIATE);
+  for (int k = first; k < first + n; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "p%04d", k);
+    lo_bundle_add_message(b, "/hushd/profile/save", msg_s(name));
+  }
+  lo_bundle_add_message(b, "/hushd/config/save", lo_message_new());
+  size_t len = 0;
+  void *data = lo_bundle_serialise(b, NULL, &len);
+  assert_true(len < 65507);
+  client_send_raw(c, data, len);
+  free(data);
+  lo_bundle_free_recursive(b);
+}
+
+static int count_files(const char *dir, const char *suffix) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '%s$'", dir, suffix);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p && fscanf(p, "%d", &n) != 1) n = -1;
+  if (p) pclose(p);
+  return n;
+}
+
+/* Seconds until c's /hushd/status is answered. */
+static double status_rtt(struct client *c) {
+  double t0 = now_s();
+  status_on(c);
+  return now_s() - t0;
+}
+
+static void test_2000_saves_in_bundles_hold_up_nothing_and_write_one_file(void **state) {
+  (void)state;
+  char got[256], dir[512], out[1024];
+  for (int audio = 0; audio < 2; audio++) {
+    snprintf(dir, sizeof dir, "%s/saves%d", state_dir, audio);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *argv[] = {(char *)driver_exe, "--state-dir", dir, audio ? NULL : "--no-audio", NULL};
+    struct driver d;
+    struct client sender, asker;
+    assert_int_equal(driver_start(&d, argv), 0);
+    assert_int_equal(client_open(&sender, d.port), 0);
+    assert_int_equal(client_open(&asker, d.port), 0);
+    int dropped0 = status_on(&asker).dropped;
+    double base = status_rtt(&asker);
+    send_save_bundle(&sender, 0, 1000);
+    send_save_bundle(&sender, 1000, 1000);
+    /* without a stream each save used to wait 1 s for the audio thread, on the OSC thread */
+    double rtt = status_rtt(&asker);
+    printf("# 2000 saves + 2 config saves in 2 bundles (%s): /hushd/status answered in "
+           "%.1f ms (idle: %.1f ms)\n", audio ? "audio running" : "no stream", rtt * 1e3,
+           base * 1e3);
+    assert_true(rtt < 0.1);
+    /* 128 messages a datagram are handled, the rest dropped */
+    assert_int_equal(status_on(&asker).dropped - dropped0, 2 * (1001 - 128));
+    /* the one job that ran ends (the save's wait for a hop is 1 s); then the slot is free */
+    double end = now_s() + 3;
+    lo_message r = NULL;
+    while (now_s() < end) {
+      r = ask_on(&asker, "/hushd/profile/save", msg_s("after"), got);
+      if (strcmp(got, "/hushd/error") || !strstr(arg_s(r, 1), "in progress")) break;
+      lo_message_free(r);
+      r = NULL;
+      usleep(50000);
+    }
+    assert_non_null(r);
+    assert_string_equal(got, audio ? "/hushd/profile/save" : "/hushd/error");
+    lo_message_free(r);
+    /* p0000 and "after" with a stream, none without; never the other 1999 */
+    assert_int_equal(count_files(dir, ".profile"), audio ? 2 : 0);
+    assert_int_equal(count_files(dir, ".conf"), 0);
+    client_close(&sender);
+    client_close(&asker);
+    assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  }
+}
+
 static void test_config_save_writes_through_the_daemon(void **state) {
   (void)state;
   char got[256], file[512], line[128];
@@ -798,6 +880,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_learn_replies_learned_when_done),
       cmocka_unit_test(test_profile_save_and_load_round_trip_in_the_state_folder),
       cmocka_unit_test(test_profile_save_creates_a_missing_state_folder),
+      cmocka_unit_test(test_2000_saves_in_bundles_hold_up_nothing_and_write_one_file),
       cmocka_unit_test(test_config_save_writes_through_the_daemon),
       cmocka_unit_test(test_without_config_or_audio_the_requests_fail_cleanly),
       cmocka_unit_test(test_a_port_in_use_is_a_start_up_error_naming_the_port),
