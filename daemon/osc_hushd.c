@@ -85,14 +85,10 @@ static void on_param(struct osc_hushd *h, const struct osc_req *q, const char *n
     param_access(h, q, id);
 }
 
-static void on_bypass(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
+/* /hushd/bypass and /hushd/profile/adapt: the parameter their last word names. */
+static void on_alias(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
   (void)rest;
-  param_access(h, q, HP_bypass);
-}
-
-static void on_adapt(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
-  (void)rest;
-  param_access(h, q, HP_adapt);
+  on_param(h, q, strrchr(q->path, '/') + 1);
 }
 
 static void on_params(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
@@ -244,6 +240,11 @@ static int serve_learners(struct osc_hushd *h) {
 
 /* ---- profiles and the config file: jobs for osc_jobs' worker ---- */
 
+/* what a job's reply is sent as: a constant, since the request's path does not outlive it */
+static const char *const job_paths[] = {[OSC_JOB_PROFILE_SAVE] = "/hushd/profile/save",
+                                        [OSC_JOB_PROFILE_LOAD] = "/hushd/profile/load",
+                                        [OSC_JOB_CONFIG_SAVE] = "/hushd/config/save"};
+
 static void submit(struct osc_hushd *h, const struct osc_req *q, struct osc_job *job) {
   job->to = *q->from;
   if (jobs_submit(h->jobs, job))
@@ -251,9 +252,13 @@ static void submit(struct osc_hushd *h, const struct osc_req *q, struct osc_job 
                  "after its reply");
 }
 
-/* A profile name becomes STATE_DIR/NAME.profile: a plain file name only. */
-static void profile_job(struct osc_hushd *h, const struct osc_req *q, enum osc_job_kind kind,
-                        const char *path) {
+/* /hushd/profile/save and load. A profile name becomes STATE_DIR/NAME.profile: a plain
+ * file name only. */
+static void on_profile(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
+  (void)rest;
+  enum osc_job_kind kind = strcmp(q->path, job_paths[OSC_JOB_PROFILE_SAVE])
+                               ? OSC_JOB_PROFILE_LOAD
+                               : OSC_JOB_PROFILE_SAVE;
   if (check_argc(q, 1, 1)) return;
   if (req_type(q, 0) != LO_STRING) {
     req_error(q, "argument 1 must be a profile name (s), not '%c'", req_type(q, 0));
@@ -272,20 +277,10 @@ static void profile_job(struct osc_hushd *h, const struct osc_req *q, enum osc_j
     req_error(q, "no state folder for profiles");
     return;
   }
-  struct osc_job job = {.kind = kind, .path = path};
+  struct osc_job job = {.kind = kind, .path = job_paths[kind]};
   snprintf(job.name, sizeof job.name, "%s", name);
   snprintf(job.file, sizeof job.file, "%s/%s.profile", h->ctl->state_dir, name);
   submit(h, q, &job);
-}
-
-static void on_profile_save(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
-  (void)rest;
-  profile_job(h, q, OSC_JOB_PROFILE_SAVE, "/hushd/profile/save");
-}
-
-static void on_profile_load(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
-  (void)rest;
-  profile_job(h, q, OSC_JOB_PROFILE_LOAD, "/hushd/profile/load");
 }
 
 static void on_config_save(struct osc_hushd *h, const struct osc_req *q, const char *rest) {
@@ -295,7 +290,7 @@ static void on_config_save(struct osc_hushd *h, const struct osc_req *q, const c
     req_error(q, "no config file to save to (start hushd with --config FILE)");
     return;
   }
-  struct osc_job job = {.kind = OSC_JOB_CONFIG_SAVE, .path = "/hushd/config/save"};
+  struct osc_job job = {.kind = OSC_JOB_CONFIG_SAVE, .path = job_paths[OSC_JOB_CONFIG_SAVE]};
   submit(h, q, &job);
 }
 
@@ -331,11 +326,11 @@ static const struct route {
     {"/hushd/param/", 1, on_param},
     {"/hushd/params", 0, on_params},
     {"/hushd/info/", 1, on_info},
-    {"/hushd/bypass", 0, on_bypass},
+    {"/hushd/bypass", 0, on_alias},
     {"/hushd/profile/learn", 0, on_learn},
-    {"/hushd/profile/adapt", 0, on_adapt},
-    {"/hushd/profile/save", 0, on_profile_save},
-    {"/hushd/profile/load", 0, on_profile_load},
+    {"/hushd/profile/adapt", 0, on_alias},
+    {"/hushd/profile/save", 0, on_profile},
+    {"/hushd/profile/load", 0, on_profile},
     {"/hushd/status", 0, on_status},
     {"/hushd/subscribe", 0, on_subscribe},
     {"/hushd/unsubscribe", 0, on_unsubscribe},
