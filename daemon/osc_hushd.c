@@ -28,6 +28,10 @@ struct osc_hushd {
   struct osc *srv;
   struct control *ctl;
   struct osc_meters meters;
+  /* parameters set since the last serve, and who set each last (answered already):
+   * subscribers are told once per burst of datagrams, not once per message */
+  unsigned char changed[HP_COUNT];
+  struct osc_peer changed_by[HP_COUNT];
   struct osc_peer learners[MAX_LEARNERS]; /* told /hushd/profile/learned when learning ends */
   int nlearners;
   struct osc_jobs *jobs;
@@ -37,17 +41,25 @@ typedef void handler(struct osc_hushd *h, const struct osc_req *q, const char *r
 
 /* ---- parameters ---- */
 
-static void notify_value(struct osc_hushd *h, const struct osc_req *q, int id) {
-  float v = engine_get_param(h->ctl->engine, id);
+static void reply_value(const struct osc_req *q, const char *path, float v) {
   lo_message m = lo_message_new();
   lo_message_add_float(m, v);
-  req_reply(q, q->path, m);
-  /* subscribers see every change, whoever made it */
-  for (int i = 0; i < h->meters.n; i++) {
-    if (osc_same_peer(&h->meters.subs[i].to, q->from)) continue;
-    m = lo_message_new();
-    lo_message_add_float(m, v);
-    osc_send(h->srv, &h->meters.subs[i].to, q->path, m);
+  req_reply(q, path, m);
+}
+
+/* Subscribers see every change, whoever made it, with the value in effect: one message
+ * per parameter changed since the last call, however many messages set it. */
+static void tell_subscribers(struct osc_hushd *h) {
+  for (int id = 0; id < HP_COUNT; id++) {
+    if (!h->changed[id]) continue;
+    h->changed[id] = 0;
+    char path[64];
+    snprintf(path, sizeof path, "/hushd/param/%s", hp_info(id)->name);
+    float v = engine_get_param(h->ctl->engine, id);
+    for (int i = 0; i < h->meters.n; i++) {
+      struct osc_req to = {.srv = h->srv, .from = &h->meters.subs[i].to};
+      if (!osc_same_peer(to.from, &h->changed_by[id])) reply_value(&to, path, v);
+    }
   }
 }
 
@@ -73,8 +85,10 @@ static void param_access(struct osc_hushd *h, const struct osc_req *q, int id) {
       req_error(q, "%s", err);
       return;
     }
+    h->changed[id] = 1;
+    h->changed_by[id] = *q->from;
   }
-  notify_value(h, q, id);
+  reply_value(q, q->path, engine_get_param(h->ctl->engine, id));
 }
 
 static void on_param(struct osc_hushd *h, const struct osc_req *q, const char *name) {
@@ -354,6 +368,7 @@ void osc_hushd_handle(struct osc_hushd *h, const struct osc_peer *from, const ch
 static int min_timeout(int a, int b) { return a < 0 ? b : b < 0 ? a : a < b ? a : b; }
 
 int osc_hushd_serve(struct osc_hushd *h) {
+  tell_subscribers(h);
   serve_jobs(h);
   return min_timeout(meters_serve(&h->meters, now_s(), push_meters, h), serve_learners(h));
 }

@@ -477,14 +477,20 @@ static void test_at_most_16_subscribers(void **state) {
   client_close(&again);
 }
 
+/* A second client, subscribed for 10 s with meters every 30 s. */
+static void open_watcher(struct client *w) {
+  char got[256];
+  assert_int_equal(client_open(w, drv.port), 0);
+  lo_message m = msg_f(30);
+  lo_message_add_float(m, 10);
+  lo_message_free(ask_on(w, "/hushd/subscribe", m, got));
+}
+
 static void test_subscribers_are_told_of_changes_made_by_others(void **state) {
   (void)state;
   struct client watcher;
   char got[256];
-  assert_int_equal(client_open(&watcher, drv.port), 0);
-  lo_message m = msg_f(30);
-  lo_message_add_float(m, 10);
-  lo_message_free(ask_on(&watcher, "/hushd/subscribe", m, got));
+  open_watcher(&watcher);
   set_param("wet", 0.5f);
   lo_message r = client_expect(&watcher, "/hushd/param/wet", 2000, got, sizeof got);
   assert_non_null(r);
@@ -492,6 +498,39 @@ static void test_subscribers_are_told_of_changes_made_by_others(void **state) {
   assert_float_equal(arg_f(r, 0), 0.5f, 0);
   lo_message_free(r);
   set_param("wet", 1);
+  lo_message_free(ask_on(&watcher, "/hushd/unsubscribe", NULL, got));
+  client_close(&watcher);
+}
+
+static void test_a_bundle_of_100_changes_reaches_subscribers_once_with_the_last_value(
+    void **state) {
+  (void)state;
+  struct client watcher;
+  char got[256];
+  open_watcher(&watcher);
+  lo_message_free(client_expect(&watcher, "/hushd/meters", 2000, got, sizeof got));
+  lo_bundle b = lo_bundle_new(LO_TT_IMMEDIATE);
+  for (int k = 1; k <= 100; k++) lo_bundle_add_message(b, "/hushd/param/wet", msg_f(k / 100.f));
+  size_t len = 0;
+  void *data = lo_bundle_serialise(b, NULL, &len);
+  client_send_raw(&cl, data, len);
+  free(data);
+  lo_bundle_free_recursive(b);
+  int told = 0;
+  float last = -1;
+  lo_message r;
+  while ((r = client_recv(&watcher, 300, got, sizeof got, NULL))) {
+    if (!strcmp(got, "/hushd/param/wet")) told++, last = arg_f(r, 0);
+    lo_message_free(r);
+  }
+  assert_int_equal(told, 1);
+  assert_float_equal(last, 1.f, 0);
+  for (int k = 1; k <= 100; k++) { /* the sender has every reply */
+    r = client_expect(&cl, "/hushd/param/wet", 2000, got, sizeof got);
+    assert_non_null(r);
+    assert_float_equal(arg_f(r, 0), k / 100.f, 0);
+    lo_message_free(r);
+  }
   lo_message_free(ask_on(&watcher, "/hushd/unsubscribe", NULL, got));
   client_close(&watcher);
 }
@@ -873,6 +912,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_unsubscribe_stops_the_meters),
       cmocka_unit_test(test_at_most_16_subscribers),
       cmocka_unit_test(test_subscribers_are_told_of_changes_made_by_others),
+      cmocka_unit_test(test_a_bundle_of_100_changes_reaches_subscribers_once_with_the_last_value),
       cmocka_unit_test(test_senders_outside_the_allow_list_are_dropped_unanswered_and_counted),
       cmocka_unit_test(test_by_default_only_loopback_senders_are_obeyed_even_on_every_address),
       cmocka_unit_test(test_a_bad_allow_list_is_a_start_up_error_naming_the_entry),
