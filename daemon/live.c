@@ -418,7 +418,7 @@ int live_run(struct settings *s, struct runconfig *run) {
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
   if (s->osc_enabled) {
-    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, s->osc_allow, &ctl, err, sizeof err))) {
       log_error("%s", err);
       rc = 2;
       goto done;

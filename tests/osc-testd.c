@@ -7,11 +7,12 @@
  * -n 2) and the engine is to blame: the hop blocked (a voluntary context switch) or took
  * more CPU time than the buffer. A late hop that did neither was the machine's stall
  * (woken late or preempted) and is counted apart, so a busy machine fails no test while a
- * lock, a sleep or a slow engine still does. The main thread fills a struct control and starts osc_create on it, prints
- * "osc-testd: listening on ADDR:PORT", waits for SIGTERM or SIGINT, stops everything and
- * prints "osc-testd: hops N xruns N max_late_ms X".
+ * lock, a sleep or a slow engine still does. The main thread fills a struct control and
+ * starts osc_create on it, prints "osc-testd: listening on ADDR:PORT", waits for SIGTERM
+ * or SIGINT, stops everything and prints "osc-testd: hops N xruns N max_late_ms X
+ * stalls N lost_ms X max_cpu_ms X osc_refused N".
  *
- * usage: osc-testd [--bind ADDR] [--port N] [--state-dir DIR] [--no-config]
+ * usage: osc-testd [--bind ADDR] [--port N] [--allow LIST] [--state-dir DIR] [--no-config]
  *                  [--no-audio] [--buffer-ms MS] [--late-engine-ms MS]
  *
  * --late-engine-ms makes one hop a second sleep MS inside the engine's time, the fault the
@@ -144,13 +145,14 @@ static int save_config(void *ctx, char *err, size_t errlen) {
 }
 
 int main(int argc, char **argv) {
-  const char *bind_addr = "127.0.0.1";
+  const char *bind_addr = "127.0.0.1", *allow = NULL;
   int port = 0, with_config = 1, with_audio = 1;
   struct driver d = {.state_dir = ".", .buffer_s = 2 * 256 / 48000.0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--bind") && v) bind_addr = argv[++i];
     else if (!strcmp(a, "--port") && v) port = atoi(argv[++i]);
+    else if (!strcmp(a, "--allow") && v) allow = argv[++i];
     else if (!strcmp(a, "--state-dir") && v) d.state_dir = argv[++i];
     else if (!strcmp(a, "--buffer-ms") && v) d.buffer_s = atof(argv[++i]) / 1000.0;
     else if (!strcmp(a, "--late-engine-ms") && v) d.late_engine_s = atof(argv[++i]) / 1000.0;
@@ -182,7 +184,7 @@ int main(int argc, char **argv) {
 
   pthread_t audio_thread;
   if (with_audio) pthread_create(&audio_thread, NULL, audio, &d);
-  struct osc *o = osc_create(bind_addr, port, &ctl, err, sizeof err);
+  struct osc *o = osc_create(bind_addr, port, allow, &ctl, err, sizeof err);
   if (!o) {
     fprintf(stderr, "osc-testd: %s\n", err);
     atomic_store(&d.stop, 1);
@@ -194,16 +196,17 @@ int main(int argc, char **argv) {
   fflush(stdout);
   int sig;
   sigwait(&set, &sig);
+  unsigned long long refused = osc_refused(o);
   osc_destroy(o);
   atomic_store(&d.stop, 1);
   if (with_audio) pthread_join(audio_thread, NULL);
   struct engine_meters m;
   engine_meters(d.engine, &m);
   printf("osc-testd: hops %llu xruns %llu max_late_ms %.2f stalls %llu lost_ms %.1f "
-         "max_cpu_ms %.2f\n",
+         "max_cpu_ms %.2f osc_refused %llu\n",
          m.hops, atomic_load(&d.xruns), atomic_load(&d.max_late_s) * 1000.0,
          atomic_load(&d.stalls), atomic_load(&d.lost_s) * 1000.0,
-         atomic_load(&d.max_cpu_s) * 1000.0);
+         atomic_load(&d.max_cpu_s) * 1000.0, refused);
   engine_destroy(d.engine);
   return 0;
 }
