@@ -180,6 +180,7 @@ static void on_status(struct osc_hushd *h, const struct osc_req *q, const char *
   lo_message_add_float(r, (float)st.uptime_s);
   lo_message_add_int32(r, clamp_count(osc_dropped(h->srv)));
   lo_message_add_int32(r, clamp_count(osc_refused(h->srv)));
+  lo_message_add_int32(r, clamp_count(st.bad_samples));
   req_reply(q, q->path, r);
 }
 

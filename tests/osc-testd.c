@@ -13,10 +13,10 @@
  * stalls N lost_ms X max_cpu_ms X osc_refused N".
  *
  * usage: osc-testd [--bind ADDR] [--port N] [--allow LIST] [--state-dir DIR] [--no-config]
- *                  [--no-audio] [--buffer-ms MS] [--late-engine-ms MS]
+ *                  [--no-audio] [--buffer-ms MS] [--late-engine-ms MS] [--bad-samples]
  *
  * --late-engine-ms makes one hop a second sleep MS inside the engine's time, the fault the
- * xrun count must catch.
+ * xrun count must catch. --bad-samples puts NaN, +Inf, -Inf and 1e20 into the tenth hop.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -42,6 +42,7 @@ struct driver {
   const char *state_dir;
   double buffer_s;        /* simulated device buffer: lateness allowed before an xrun */
   double late_engine_s;   /* test of the test: a sleep in one hop a second */
+  int bad_samples;        /* 1: four bad samples in hop 10 */
   atomic_int stop;
   atomic_ullong xruns;     /* late hops the engine caused */
   atomic_ullong stalls;    /* late hops the machine caused */
@@ -85,6 +86,9 @@ static void *audio(void *arg) {
       int tone_on = (n / (RATE_HZ / 2)) % 2;
       buf[i] = noise + (tone_on ? 0.1f * sinf(2.f * (float)M_PI * 440.f * n / RATE_HZ) : 0.f);
     }
+    if (d->bad_samples && k == 10) {
+      buf[0] = NAN, buf[1] = INFINITY, buf[2] = -INFINITY, buf[3] = 1e20f;
+    }
     /* hop k's input is complete at t0 + (k + 1) periods, as a device would deliver it */
     double ready = t0 + (k + 1) * period;
     sleep_until(ready);
@@ -123,6 +127,7 @@ static void status(void *ctx, struct hushd_status *st) {
   st->cpu_load = atomic_load(&d->cpu_load);
   st->xruns = atomic_load(&d->xruns);
   st->overruns = st->underruns = 0;
+  st->bad_samples = engine_bad_samples(d->engine);
   st->uptime_s = now_s() - d->start_s;
 }
 
@@ -156,6 +161,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--state-dir") && v) d.state_dir = argv[++i];
     else if (!strcmp(a, "--buffer-ms") && v) d.buffer_s = atof(argv[++i]) / 1000.0;
     else if (!strcmp(a, "--late-engine-ms") && v) d.late_engine_s = atof(argv[++i]) / 1000.0;
+    else if (!strcmp(a, "--bad-samples")) d.bad_samples = 1;
     else if (!strcmp(a, "--no-config")) with_config = 0;
     else if (!strcmp(a, "--no-audio")) with_audio = 0;
     else {

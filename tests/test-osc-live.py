@@ -172,7 +172,7 @@ class LiveOsc(unittest.TestCase):
             s.sendto(osc_string("/hushd/status") + osc_string(","), (lan[0], port))
             path, args = osc_parse(s.recv(1024))
             s.close()
-            self.assertEqual((path, len(args), args[11]), ("/hushd/status", 12, 1))
+            self.assertEqual((path, len(args), args[11]), ("/hushd/status", 13, 1))
         finally:
             p.send_signal(signal.SIGTERM)
             p.communicate(timeout=10)

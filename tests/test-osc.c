@@ -132,15 +132,15 @@ static void all_params(float v[HP_COUNT]) {
 
 static struct status {
   float in_db, out_db, reduction_db, noise_floor_db, latency_ms, cpu_load, uptime_s;
-  int xruns, overruns, underruns, dropped, refused;
+  int xruns, overruns, underruns, dropped, refused, bad_samples;
 } status_on(struct client *c) {
   char got[256];
   lo_message r = ask_on(c, "/hushd/status", NULL, got);
   assert_string_equal(got, "/hushd/status");
-  assert_string_equal(lo_message_get_types(r), "ffffffiiifii");
+  assert_string_equal(lo_message_get_types(r), "ffffffiiifiii");
   lo_arg **a = lo_message_get_argv(r);
   struct status s = {a[0]->f, a[1]->f, a[2]->f, a[3]->f, a[4]->f, a[5]->f, a[9]->f,
-                     a[6]->i, a[7]->i, a[8]->i, a[10]->i, a[11]->i};
+                     a[6]->i, a[7]->i, a[8]->i, a[10]->i, a[11]->i, a[12]->i};
   lo_message_free(r);
   return s;
 }
@@ -398,6 +398,21 @@ static void test_status_reports_levels_latency_and_uptime(void **state) {
   assert_true(b.uptime_s - a.uptime_s > 0.09 && b.uptime_s - a.uptime_s < 1);
   assert_int_equal(b.overruns, 0);
   assert_int_equal(b.underruns, 0);
+}
+
+static void test_status_counts_bad_samples_and_levels_stay_finite(void **state) {
+  (void)state;
+  struct driver d;
+  struct client c;
+  assert_int_equal(start_driver(&d, "--bad-samples", NULL), 0);
+  assert_int_equal(client_open(&c, d.port), 0);
+  usleep(300000); /* hop 10 is 53 ms in */
+  struct status s = status_on(&c);
+  client_close(&c);
+  char out[4096];
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  assert_int_equal(s.bad_samples, 4);
+  assert_true(isfinite(s.out_db) && isfinite(s.noise_floor_db) && s.noise_floor_db > -150);
 }
 
 /* Counts /hushd/meters arriving at c within seconds; first/last: arrival times. */
@@ -899,6 +914,7 @@ int main(int argc, char **argv) {
   driver_exe = argv[1];
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ping_replies_pong_from_the_server_port),
+      cmocka_unit_test(test_status_counts_bad_samples_and_levels_stay_finite),
       cmocka_unit_test(test_replies_go_to_the_senders_port_only),
       cmocka_unit_test(test_every_live_param_round_trips_and_restart_params_are_refused),
       cmocka_unit_test(test_ints_doubles_int64_bools_and_text_are_accepted),
