@@ -101,7 +101,8 @@ static void update_status(struct live *l, double device_latency_ms) {
                             device_latency_ms),
       .cpu_load = l->worker ? (float)worker_load(l->worker) : 0,
       .xruns = c.xruns, .overruns = c.overruns + (l->worker ? worker_overruns(l->worker) : 0),
-      .underruns = c.underruns, .uptime_s = now_s() - l->started_s};
+      .underruns = c.underruns, .bad_samples = engine_bad_samples(l->engine),
+      .uptime_s = now_s() - l->started_s};
   double cb = l->audio ? audio_cpu_load(l->audio) : 0;
   pthread_mutex_lock(&l->lock);
   l->status = st;
@@ -415,7 +416,7 @@ int live_run(struct settings *s, struct runconfig *run) {
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
   if (s->osc_enabled) {
-    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, s->osc_allow, &ctl, err, sizeof err))) {
       log_error("%s", err);
       rc = 2;
       goto done;
@@ -457,9 +458,9 @@ int live_run(struct settings *s, struct runconfig *run) {
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
   log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
-             "frames dropped %llu, repeated %llu",
+             "frames dropped %llu, repeated %llu, bad samples %llu",
              stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
-             st.underruns, l.past.dropped, l.past.repeated);
+             st.underruns, l.past.dropped, l.past.repeated, st.bad_samples);
   rc = 0;
 done:
   osc_destroy(l.osc);
