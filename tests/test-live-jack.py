@@ -178,7 +178,9 @@ BROKEN_DB = 0           # a period off by more than its own energy is broken
 ZERO_RUN = 16           # ... and one with this many samples of silence
 DRIFT_DB = -15          # drifted periods together: -22 dB measured after a 106 ms stall
 MIN_VERIFIED = 0.5      # share of the run that must be exact, else the run is redone
-RUNS = 3                # attempts when stalls left less than MIN_VERIFIED exact
+MAX_COVERED = 0.3       # share of the run within stall windows beyond which no glitch
+                        # could be blamed: the run is redone
+RUNS = 3                # attempts when stalls left too little to judge
 
 
 def read_stalls(path):
@@ -235,8 +237,14 @@ def judge(ref, y, latency, cycles_path, stalls):
         drift_ok = drift_ok or stall_ms > 0
         j = max(k, j + 1)
     drifted = ~exact & ~broken
+    # share of the run inside some stall's window: there no glitch could be blamed
+    covered = np.zeros(len(exact), bool)
+    t_of = np.interp(latency + np.arange(len(exact)) * PERIOD, frames, ns)
+    for a, b in stalls:
+        covered |= (t_of >= a - STALL_AFTER_S * 1e9) & (t_of <= b + STALL_BEFORE_S * 1e9)
     db = lambda m: 10 * np.log10(err[m].sum() / max(energy[m].sum(), 1e-30) + 1e-30)
     return {"glitches": glitches, "verified": exact.mean(), "drifted": drifted.mean(),
+            "covered": covered.mean(),
             "err_db": db(exact), "drift_db": db(drifted),
             "recorder_missed": len(missed), "stalls": len(stalls)}
 
@@ -271,14 +279,19 @@ def live_run(tmp, x, env_extra=None):
 
 
 def judged_run(tmp, x, ref, env_extra=None):
-    """live_run and judge, redone while stalls leave less than MIN_VERIFIED to check."""
+    """live_run and judge, redone while the machine's stalls leave too little to judge:
+    less than MIN_VERIFIED exact, or more than MAX_COVERED of the run within a stall's
+    window. After RUNS such runs the test is skipped (exit 77) with the figures: a
+    machine that busy cannot tell anything about hushd (a non-realtime setup under load
+    stalls every thread every few ms)."""
     for attempt in range(1, RUNS + 1):
         r = live_run(tmp, x, env_extra)
         if r["latency"] is None:
             return r, None
         v = judge(ref, r["y"], r["latency"], f"{tmp}/cycles.txt", r["stalls"])
         print(f"run {attempt}: stall probe: {r['probe']}; stalls >= {STALL_MS} ms: "
-              f"{v['stalls']} (recorder missed {v['recorder_missed']} cycles); glitches "
+              f"{v['stalls']} (recorder missed {v['recorder_missed']} cycles), their "
+              f"windows cover {100 * v['covered']:.1f} % of the run; glitches "
               f"{len(v['glitches'])}; of {len(ref) / RATE:.0f} s: exact "
               f"{100 * v['verified']:.1f} % (error {v['err_db']:.1f} dB), drifted after a "
               f"stall {100 * v['drifted']:.1f} % (error {v['drift_db']:.1f} dB)")
@@ -286,9 +299,10 @@ def judged_run(tmp, x, ref, env_extra=None):
             print(f"  glitch at {at:7.3f} s, {periods} periods: " +
                   (f"after a machine stall of {stall_ms:.1f} ms" if stall_ms else
                    "no machine stall measured: hushd's fault"))
-        if v["verified"] >= MIN_VERIFIED:
-            break
-    return r, v
+        if v["verified"] >= MIN_VERIFIED and v["covered"] <= MAX_COVERED:
+            return r, v
+    print(f"SKIP: the machine stalled too much to judge hushd in {RUNS} runs")
+    sys.exit(77)
 
 
 def test_audio_path(tmp):
