@@ -266,6 +266,8 @@ def live_run(tmp, x, env_extra=None):
                                  stdout=subprocess.PIPE, text=True)
         try:
             y, client_xruns = loop(jack, tmp, x, 1.0, f"{tmp}/cycles.txt")
+        except subprocess.TimeoutExpired:  # the server's clock crawled: a stalled machine
+            y = client_xruns = None
         finally:
             probe.terminate()
             probe_line = probe.communicate(timeout=10)[0].strip()
@@ -286,6 +288,10 @@ def judged_run(tmp, x, ref, env_extra=None):
     stalls every thread every few ms)."""
     for attempt in range(1, RUNS + 1):
         r = live_run(tmp, x, env_extra)
+        if r["y"] is None:
+            print(f"run {attempt}: the JACK server played {len(x) / RATE:.0f} s in more than "
+                  f"{len(x) / RATE + 31:.0f} s; stall probe: {r['probe']}")
+            continue
         if r["latency"] is None:
             return r, None
         v = judge(ref, r["y"], r["latency"], f"{tmp}/cycles.txt", r["stalls"])
