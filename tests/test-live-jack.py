@@ -394,6 +394,9 @@ def test_late_worker(tmp):
     check(len(blamed) >= injected // 2,
           f"the checker blames hushd for {len(blamed)} glitches of {len(v['glitches'])} "
           f"({injected} sleeps injected; want >= {injected // 2})")
+    counts = final_counts(r["text"])
+    check(counts is not None and counts[2] >= PERIOD * len(blamed) // 2,
+          f"hushd's own count shows it: {counts and counts[2]} underrun frames")
 
 
 def test_signals(tmp):
