@@ -87,7 +87,7 @@ class Hushctl(unittest.TestCase):
         labels = [l[:12].strip() for l in out.splitlines()]
         self.assertEqual(labels, ["input", "output", "reduction", "noise floor", "latency",
                                   "cpu load", "xruns", "overruns", "underruns", "uptime",
-                                  "osc dropped"])
+                                  "osc dropped", "osc refused", "bad samples"])
         self.assertIn("latency          16.0 ms\n", out)
 
     def test_status_watch_draws_bars_until_interrupted(self):
