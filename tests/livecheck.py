@@ -180,7 +180,8 @@ def judge(ref, y, latency, cycles_path, stalls):
     output ref, one period at a time. Returns a dict of figures: 'glitches' as (second,
     periods, longest stall in ms that explains it, or 0), the 'verified' (exact) and
     'drifted' shares, 'err_db' over the exact periods, 'drift_db' over the drifted ones,
-    'recorder_missed' cycles, 'stalls' measured."""
+    'recorder_missed' cycles, 'stalls' measured, and 'stall_at'(position in y): the
+    longest stall in ms whose window holds the cycle that position was recorded in, or 0."""
     cyc = np.loadtxt(cycles_path, dtype=np.int64, ndmin=2)
     frames, ns = cyc[:, 0], cyc[:, 1]
     # cycles the recorder never ran (the machine kept it off its CPU): stalls too
@@ -195,13 +196,15 @@ def judge(ref, y, latency, cycles_path, stalls):
     broken = ~exact & ((err > energy * 10 ** (BROKEN_DB / 10)) |
                        ((zeros(seg) >= ZERO_RUN) & (zeros(ref) < ZERO_RUN)))
 
-    def explained(j):
-        pos = latency + j * PERIOD  # in the recording
+    def stall_at(pos):
         i = max(0, np.searchsorted(frames, pos, side="right") - 1)
         t = ns[i] + (pos - frames[i]) * 1e9 / RATE
         near = [b - a for a, b in stalls
                 if a <= t + STALL_AFTER_S * 1e9 and b >= t - STALL_BEFORE_S * 1e9]
         return max(near) / 1e6 if near else 0.0
+
+    def explained(j):
+        return stall_at(latency + j * PERIOD)
 
     glitches, j, drift_ok = [], 0, False
     while j < len(exact):
@@ -227,7 +230,7 @@ def judge(ref, y, latency, cycles_path, stalls):
     return {"glitches": glitches, "verified": exact.mean(), "drifted": drifted.mean(),
             "covered": covered.mean(),
             "err_db": db(exact), "drift_db": db(drifted),
-            "recorder_missed": len(missed), "stalls": len(stalls)}
+            "recorder_missed": len(missed), "stalls": len(stalls), "stall_at": stall_at}
 
 
 def offline(tmp, x):
@@ -271,12 +274,12 @@ def live_run(tmp, x, env_extra=None, args=("--no-osc",), during=None):
             "stalls": read_stalls(f"{tmp}/stalls.txt"), "during": seen[0] if seen else None}
 
 
-def judged_run(tmp, x, ref, env_extra=None, **run_opts):
+def judged_run(tmp, x, ref, env_extra=None, unjudged=None, **run_opts):
     """live_run (with run_opts) and judge, redone while the machine's stalls leave too
-    little to judge: less than MIN_VERIFIED exact, or more than MAX_COVERED of the run
-    within a stall's window. After RUNS such runs the test is skipped (exit 77) with the
-    figures: a machine that busy cannot tell anything about hushd (a non-realtime setup
-    under load stalls every thread every few ms)."""
+    little to judge: less than MIN_VERIFIED exact, more than MAX_COVERED of the run
+    within a stall's window, or unjudged(r, v) names why. After RUNS such runs the test is
+    skipped (exit 77) with the figures: a machine that busy cannot tell anything about
+    hushd (a non-realtime setup under load stalls every thread every few ms)."""
     for attempt in range(1, RUNS + 1):
         r = live_run(tmp, x, env_extra, **run_opts)
         if r["y"] is None:
@@ -296,7 +299,10 @@ def judged_run(tmp, x, ref, env_extra=None, **run_opts):
             print(f"  glitch at {at:7.3f} s, {periods} periods: " +
                   (f"after a machine stall of {stall_ms:.1f} ms" if stall_ms else
                    "no machine stall measured: hushd's fault"))
-        if v["verified"] >= MIN_VERIFIED and v["covered"] <= MAX_COVERED:
+        why = unjudged and unjudged(r, v)
+        if why:
+            print(f"run {attempt}: not judged: {why}")
+        elif v["verified"] >= MIN_VERIFIED and v["covered"] <= MAX_COVERED:
             return r, v
     print(f"SKIP: the machine stalled too much to judge hushd in {RUNS} runs")
     sys.exit(77)

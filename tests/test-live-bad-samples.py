@@ -42,8 +42,8 @@ POLL_S = 0.25
 
 
 def poll_status(h, playing):
-    """hushctl status every POLL_S while the sound plays: a list of (seconds since the
-    sound started, bad samples, whether every figure is finite)."""
+    """hushctl status every POLL_S while the sound plays: a list of (seconds since
+    jack-loop started, bad samples, whether every figure is finite)."""
     port, polls, t0 = h.osc_port(), [], time.monotonic()
     while playing.is_set():
         rc, out = hushctl(port, "status")
@@ -55,10 +55,25 @@ def poll_status(h, playing):
     return polls
 
 
-def offline_forgets(ref_zeroed, ref_clean, last):
-    """The offline outputs of the zeroed and of the untouched file, FORGET_S after the
-    last bad sample: the worst period's error in dB relative to the mean period."""
-    a = (last + int(FORGET_S * RATE)) // PERIOD * PERIOD
+def closing_count(text):
+    """The bad samples hushd's closing line counts, or None."""
+    m = re.search(r"stopped by SIGTERM.*bad samples (\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def lost_in_a_stall(r, v):
+    """A machine stall when the period with the bad samples was played may have kept the
+    player from playing it: such a run cannot tell what hushd counts."""
+    count, stall_ms = closing_count(r["text"]), v["stall_at"](BAD_AT)
+    if count != len(BAD) and stall_ms:
+        return (f"hushd counted {count} bad samples, and they were played within the "
+                f"window of a {stall_ms:.1f} ms machine stall")
+    return None
+
+
+def offline_forgets(ref_zeroed, ref_clean, a):
+    """The offline outputs of the zeroed and of the untouched file from sample a on: the
+    worst period's error in dB relative to the mean period."""
     n = (len(ref_clean) - a) // PERIOD * PERIOD
     err = ((ref_zeroed[a:a + n].astype(np.float64) - ref_clean[a:a + n]) ** 2)
     energy = (ref_clean[a:a + n].astype(np.float64) ** 2).reshape(-1, PERIOD).sum(axis=1)
@@ -71,16 +86,15 @@ def test_bad_samples(tmp):
     for at, value in BAD.items():
         bad[at], zeroed[at] = value, 0
     ref_clean, ref_zeroed = offline(tmp, x), offline(tmp, zeroed)
-    last = max(BAD)
-    worst = offline_forgets(ref_zeroed, ref_clean, last)
+    forget_at = (max(BAD) + int(FORGET_S * RATE)) // PERIOD * PERIOD
+    worst = offline_forgets(ref_zeroed, ref_clean, forget_at)
     check(worst < GOOD_ERR_DB, f"offline, {FORGET_S} s after the last bad sample on: the "
           f"output for the zeroed file = that for the untouched file (worst period "
           f"{worst:.1f} dB < {GOOD_ERR_DB} dB)")
-    forget_at = (last + int(FORGET_S * RATE)) // PERIOD * PERIOD
     ref = np.concatenate([ref_zeroed[:forget_at], ref_clean[forget_at:]])
 
-    r, v = judged_run(tmp, bad, ref, args=("--osc-port", str(free_udp_port())),
-                      during=poll_status)
+    r, v = judged_run(tmp, bad, ref, unjudged=lost_in_a_stall,
+                      args=("--osc-port", str(free_udp_port())), during=poll_status)
     check(r["started"], "hushd starts on the JACK dummy with OSC")
     y = r["y"]
     nonfinite = int(np.count_nonzero(~np.isfinite(y)))
@@ -88,16 +102,16 @@ def test_bad_samples(tmp):
           f"{nonfinite}")
     polls = r["during"] or []
     counts = sorted({int(c) for _, c, _ in polls})
-    shown = [t for t, c, _ in polls if c == 4]
+    shown = [t for t, c, _ in polls if c == len(BAD)]
     print(f"hushctl status polls: {len(polls)}; bad samples seen {counts}; 4 from "
           f"{shown[0] if shown else float('nan'):.2f} s (played at {BAD_AT / RATE:.2f} s)")
-    check(shown and set(counts) <= {0, 4}, f"hushctl status during the run shows bad "
+    check(shown and set(counts) <= {0, len(BAD)}, f"hushctl status during the run shows bad "
           f"samples 4 (counts seen: {counts})")
     check(polls and all(ok for _, _, ok in polls),
           f"every hushctl status figure finite in {len(polls)} polls")
-    m = re.search(r"stopped by SIGTERM.*bad samples (\d+)", r["text"])
-    check(r["rc"] == 0 and m and m.group(1) == "4",
-          f"SIGTERM: exit {r['rc']}, closing line: {m and m.group(0)!r}")
+    count = closing_count(r["text"])
+    check(r["rc"] == 0 and count == len(BAD),
+          f"SIGTERM: exit {r['rc']}, the closing line counts {count} bad samples (want 4)")
     if v is not None:
         check_live_equals_offline(v)
 
