@@ -12,12 +12,11 @@ played by jack-loop into the real hushd on a realtime JACK dummy server from its
   - the closing line after SIGTERM says "bad samples 4";
   - the recording equals, by the live checker's rules (-90 dB a period, every glitch
     after a measured machine stall), the offline output (hushd --input --output) of the
-    file with zeros in place of the bad samples up to 0.5 s after the last one, and of
-    the untouched file from then on: they were taken as 0 and then forgotten.
-Forgetting within 0.5 s depends on the input: the noise model's minimum-statistics
-window can keep a trace of the zeros in a few periods up to 2.5 s later (-38 dB a period
-for the same sound with seed 3; test-engine bounds it at -40 dB). On this input it does
-not, and the test checks that offline first, so a change there is named as such.
+    file with zeros in place of the bad samples: they were taken as exactly 0;
+  - offline, from 0.5 s after the last bad sample on, that output is within -40 dB a
+    period of the untouched file's: the bad samples are forgotten. Not bit for bit: the
+    noise model's minimum-statistics window can keep a trace of the zeros in a few periods
+    up to 2.5 s later (-38 dB a period with another seed; test-engine bounds it at -40 dB).
 """
 import os
 import re
@@ -29,7 +28,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livecheck import (GOOD_ERR_DB, PERIOD, RATE, check,  # noqa: E402
+from livecheck import (PERIOD, RATE, check,  # noqa: E402
                        check_live_equals_offline, failures, free_udp_port, hushctl,
                        judged_run, noisy_speechlike, offline, programs)
 
@@ -38,6 +37,7 @@ SECONDS = 8.0
 BAD_AT = int(1.5 * RATE) // PERIOD * PERIOD  # one JACK period holds all four: played together
 BAD = {BAD_AT: np.nan, BAD_AT + 50: np.inf, BAD_AT + 100: -np.inf, BAD_AT + 150: 1e20}
 FORGET_S = 0.5  # issue 12: this long after the last bad sample they are forgotten
+FORGET_DB = -40.0  # as test-engine: a trace of the zeros may stay in the noise model
 POLL_S = 0.25
 
 
@@ -88,10 +88,10 @@ def test_bad_samples(tmp):
     ref_clean, ref_zeroed = offline(tmp, x), offline(tmp, zeroed)
     forget_at = (max(BAD) + int(FORGET_S * RATE)) // PERIOD * PERIOD
     worst = offline_forgets(ref_zeroed, ref_clean, forget_at)
-    check(worst < GOOD_ERR_DB, f"offline, {FORGET_S} s after the last bad sample on: the "
-          f"output for the zeroed file = that for the untouched file (worst period "
-          f"{worst:.1f} dB < {GOOD_ERR_DB} dB)")
-    ref = np.concatenate([ref_zeroed[:forget_at], ref_clean[forget_at:]])
+    check(worst < FORGET_DB, f"offline, {FORGET_S} s after the last bad sample on: the "
+          f"output for the zeroed file is that for the untouched file (worst period "
+          f"{worst:.1f} dB < {FORGET_DB} dB)")
+    ref = ref_zeroed
 
     r, v = judged_run(tmp, bad, ref, unjudged=lost_in_a_stall,
                       args=("--osc-port", str(free_udp_port())), during=poll_status)
