@@ -42,7 +42,8 @@
 enum live_state { LIVE_OPENING, LIVE_RUNNING, LIVE_WAITING, LIVE_RESTARTING, LIVE_STOPPING,
                   LIVE_DONE };
 
-#define MODEL_SAVE_S 60.0    /* the remembered noise model is written this often */
+#define MODEL_SAVE_S 60.0    /* the remembered noise model is written this often; */
+#define MODEL_SAVE_ENV "HUSHD_TEST_MODEL_SAVE_S" /* a test makes it shorter */
 #define MODEL_SAVE_WAIT_MS 200 /* at most this long for the audio thread's next hop */
 
 struct live {
@@ -73,7 +74,8 @@ struct live {
   /* the remembered noise model */
   const char *model_path; /* NULL: no state folder */
   int model_known;        /* loaded at start, or the engine has processed audio */
-  double model_saved_s;
+  int model_carried;      /* restarted in place with the model saved just before */
+  double model_saved_s, model_save_s;
   /* the latest status, for control surfaces on other threads */
   pthread_mutex_t lock;
   struct hushd_status status;
@@ -176,20 +178,24 @@ static void close_stream(struct live *l) {
 static void save_model_live(struct live *l, double t) {
   char err[1024];
   l->model_saved_s = t;
-  if (l->model_path && state_save_live(l->engine, l->model_path, MODEL_SAVE_WAIT_MS, err,
-                                       sizeof err))
+  if (l->model_path && state_save_live(l->engine, l->s->channels, l->model_path,
+                                       MODEL_SAVE_WAIT_MS, err, sizeof err))
     log_warning("noise model not remembered: %s", err);
 }
 
-/* The model, once no thread processes the engine (before a restart and at the end). */
-static void save_model_idle(struct live *l) {
+/* The model, once no thread processes the engine (before a restart and at the end);
+ * an engine that never ran nor loaded a model has nothing to remember. Returns 1 when
+ * the file now holds this engine's model. */
+static int save_model_idle(struct live *l) {
   char err[1024];
   struct engine_meters m;
   engine_meters(l->engine, &m);
   l->model_known |= m.hops > 0;
-  if (l->model_path && l->model_known &&
-      state_save_idle(l->engine, l->model_path, err, sizeof err))
-    log_warning("noise model not remembered: %s", err);
+  if (!l->model_path || !l->model_known) return 0;
+  if (state_save_idle(l->engine, l->s->channels, l->model_path, err, sizeof err) == 0)
+    return 1;
+  log_warning("noise model not remembered: %s", err);
+  return 0;
 }
 
 /* LIVE_RUNNING: one opened stream, until a signal, until it is lost, or until a reload
@@ -233,7 +239,7 @@ static enum live_state running(struct live *l) {
     struct engine_meters m;
     engine_meters(l->engine, &m);
     notify_watchdog(l->notify, m.hops, t); /* only while the worker makes progress */
-    if (t - l->model_saved_s >= MODEL_SAVE_S) save_model_live(l, t);
+    if (t - l->model_saved_s >= l->model_save_s) save_model_live(l, t);
     if (t - last_update >= 1.0) {
       last_update = t;
       update_status(l, l->info.device_latency_ms);
@@ -258,7 +264,7 @@ static enum live_state running(struct live *l) {
  * blocked (lifecycle.h): one that comes meanwhile stays pending across exec and the new
  * process takes it. Also used when a reload changed what needs a new stream and engine
  * (after closing the stream). Does not return. */
-static _Noreturn void restart_in_place(struct live *l) {
+static _Noreturn void restart_in_place(struct live *l, int model_saved) {
   static char cmdline[65536], params[HP_COUNT * 64];
   char *argv[1024];
   int argc = 0, fd = open("/proc/self/cmdline", O_RDONLY);
@@ -283,8 +289,8 @@ static _Noreturn void restart_in_place(struct live *l) {
     c.overruns += worker_overruns(l->worker);
   }
   char resume[160];
-  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f", c.xruns, c.overruns,
-           c.underruns, c.dropped, c.repeated, now_s() - l->started_s);
+  snprintf(resume, sizeof resume, "%llu %llu %llu %llu %llu %.3f %d", c.xruns, c.overruns,
+           c.underruns, c.dropped, c.repeated, now_s() - l->started_s, model_saved);
   setenv(RESUME_ENV, resume, 1);
   setenv(RESUME_PARAMS_ENV, params, 1);
   osc_destroy(l->osc); /* its socket must be free for the new process */
@@ -300,8 +306,9 @@ static _Noreturn void restart_in_place(struct live *l) {
 static int resume(struct live *l) {
   const char *r = getenv(RESUME_ENV);
   double uptime_s = 0;
-  if (!r || sscanf(r, "%llu %llu %llu %llu %llu %lf", &l->past.xruns, &l->past.overruns,
-                   &l->past.underruns, &l->past.dropped, &l->past.repeated, &uptime_s) != 6)
+  if (!r || sscanf(r, "%llu %llu %llu %llu %llu %lf %d", &l->past.xruns, &l->past.overruns,
+                   &l->past.underruns, &l->past.dropped, &l->past.repeated, &uptime_s,
+                   &l->model_carried) != 7)
     return 0;
   l->started_s -= uptime_s;
   unsetenv(RESUME_ENV);
@@ -383,15 +390,16 @@ static int start_noise_model(const struct settings *s, struct engine *e, const c
   return profile_load_file(e, path, err, errlen);
 }
 
-/* The remembered model comes first after a restart in place (it is the model that was
- * running, learned or loaded over OSC included) and at a start that names no model of
- * its own (--profile, --learn) unless --fresh; else the start is start_noise_model's. */
+/* The remembered model comes first after a restart in place that saved it (it is the
+ * model that was running, learned or loaded over OSC included) and at a start that names
+ * no model of its own (--profile, --learn) unless --fresh ([noise] resume = 0); else the
+ * start is start_noise_model's. */
 static int load_noise_model(struct live *l, const char *state, char *err, size_t errlen) {
   const struct settings *s = l->s;
-  int wanted = !l->first || (s->resume && !s->profile && s->learn_s <= 0);
+  int wanted = l->first ? s->resume && !s->profile && s->learn_s <= 0 : l->model_carried;
   if (wanted && l->model_path) {
     char why[1024];
-    if (state_model_load(l->engine, l->model_path, why, sizeof why) == 0) {
+    if (state_model_load(l->engine, s->channels, l->model_path, why, sizeof why) == 0) {
       log_notice("noise model resumed from %s", l->model_path);
       l->model_known = 1;
       return 0;
@@ -440,11 +448,11 @@ static enum live_state waiting(struct live *l) {
 /* LIVE_RESTARTING: the stream is closed, or dead. */
 static enum live_state restarting(struct live *l) {
   stop_worker(l);
-  save_model_idle(l);
+  int saved = save_model_idle(l);
   if (l->stream_dead) release_stream(l, NULL, 0);
   /* a stop that came meanwhile ends the run here rather than after a restart */
   if (lifecycle_stop_pending(&l->stop_signo) == LC_STOP) return LIVE_STOPPING;
-  restart_in_place(l);
+  restart_in_place(l, saved);
 }
 
 /* LIVE_STOPPING: the model is saved before the stream closes, so that a server dying
@@ -510,6 +518,8 @@ int live_run(struct settings *s, struct runconfig *run) {
   pthread_mutex_init(&l.lock, NULL);
   l.started_s = now_s();
   l.first = !resume(&l);
+  const char *every = getenv(MODEL_SAVE_ENV);
+  l.model_save_s = every && atof(every) > 0 ? atof(every) : MODEL_SAVE_S;
   /* a stop carried over a restart in place ends the run before the engine is planned */
   if (lifecycle_stop_pending(&l.stop_signo) == LC_STOP) {
     log_notice("stopped by %s while restarting", l.stop_signo == SIGINT ? "SIGINT" : "SIGTERM");

@@ -22,15 +22,22 @@ const char *state_dir(char *buf, size_t len);
 /* state/last.profile into buf; NULL when state is NULL or it does not fit. */
 const char *state_model_path(const char *state, char *buf, size_t len);
 
-/* Loads the remembered model into e (not processing). Returns 0, or -1 with a message
- * (missing file, other rate or fft, bad text): then e is unchanged. */
-int state_model_load(struct engine *e, const char *path, char *err, size_t errlen);
+/* The file is one line "hushd-state 1 channels N", then the noise profile (noise.h's
+ * text: rate, fft size, the model's bins). */
+
+/* Loads the remembered model into e (not processing) of channels channels. Returns 0, or
+ * -1 with a message (missing file, other channel count, rate or fft, bad text): then e
+ * is unchanged. */
+int state_model_load(struct engine *e, int channels, const char *path, char *err,
+                     size_t errlen);
 
 /* Writes e's model: state_save_idle while no thread processes e, state_save_live while
- * the audio thread does (waiting at most timeout_ms for its next hop). Returns 0, or -1
- * with a message; the file keeps its old content then. */
-int state_save_idle(struct engine *e, const char *path, char *err, size_t errlen);
-int state_save_live(struct engine *e, const char *path, int timeout_ms, char *err,
+ * the audio thread does (the text comes through profile_save_live's handover, waiting
+ * at most timeout_ms for its next hop). Returns 0, or -1 with a message; the file keeps
+ * its old content then. */
+int state_save_idle(struct engine *e, int channels, const char *path, char *err,
                     size_t errlen);
+int state_save_live(struct engine *e, int channels, const char *path, int timeout_ms,
+                    char *err, size_t errlen);
 
 #endif

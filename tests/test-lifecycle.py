@@ -17,6 +17,14 @@ Tests:
           which would leave a slot in JACK's shared server registry): hushd ends with exit
           status 0 within 3 s (never a signal, never a core, never libjack's 5 s wait),
           and its last line says how it stopped.
+  room    the noise model is remembered in the state folder ($XDG_STATE_HOME/hushd/
+          last.profile; [dsp] adapt = 0 keeps a model still on the dummy's silence): a
+          profile loaded over OSC, SIGTERM, a new start shows the same noise floor
+          (hushctl status, within 1 dB); so does a restart in place for a hop_size change
+          (SIGHUP) and one after the JACK server stopped and came back (with a model
+          loaded over OSC just before); --fresh starts at -200 dB; another channel
+          count or fft_size ignores the file with a log line; with a 1 s save interval
+          (HUSHD_TEST_MODEL_SAVE_S) a model loaded over OSC survives a SIGKILL.
 """
 import os
 import re
@@ -211,11 +219,132 @@ def test_jack_dies_stopping(tmp):
                 jack.stop()
 
 
+def floor_db(port):
+    st = ctl(port, "status") or ""
+    m = re.search(r"noise floor +(-?\d+\.\d) dB", st)
+    return float(m.group(1)) if m else None
+
+
+def make_profiles(tmp, state):
+    import numpy as np
+    import soundfile as sf
+    os.makedirs(state, exist_ok=True)
+    rng = np.random.default_rng(5)
+    for name, dbfs in (("loud", -40), ("quiet", -60)):
+        x = (10 ** (dbfs / 20) * rng.standard_normal(48000 * 2)).astype(np.float32)
+        sf.write(f"{tmp}/{name}.wav", x, 48000, subtype="FLOAT")
+        subprocess.run([HUSHD, "--config", "/dev/null", "--input", f"{tmp}/{name}.wav",
+                        "--output", f"{tmp}/out.wav", "--learn", "2",
+                        "--save-profile", f"{state}/{name}.profile"], check=True,
+                       capture_output=True)
+
+
+def test_room(tmp):
+    state = f"{tmp}/state/hushd"  # Hushd sets XDG_STATE_HOME = tmp/state
+    make_profiles(tmp, state)
+    conf = f"{tmp}/hushd.conf"
+    port = free_udp_port()
+    args = ["--config", conf, "--osc-port", str(port)]
+    write(conf, "[dsp]\nadapt = 0\n")
+    jack = JackServer().start()
+    h = None
+
+    def start(extra=(), env=None):
+        h = Hushd(jack, tmp, args + list(extra), env)
+        ok = h.wait_for(r"frames in hushd", 15)
+        time.sleep(1.3)  # the status is the engine's meters, taken once a second
+        return h, ok
+
+    def stop(h, what):
+        h.proc.send_signal(signal.SIGTERM)
+        rc, took = h.wait(5)
+        check(rc == 0, f"{what}: SIGTERM, exit status {rc}")
+
+    try:
+        h, ok = start()
+        check(ctl(port, "profile", "load", "loud") == "profile loud loaded",
+              "a model loaded over OSC (profile load loud)")
+        time.sleep(1.3)
+        loaded = floor_db(port)
+        stop(h, "first run")
+        check(os.path.exists(f"{state}/last.profile"), "last.profile written at the stop")
+
+        h, ok = start()
+        again = floor_db(port)
+        check(ok and "noise model resumed from" in h.text() and loaded is not None and
+              again is not None and abs(again - loaded) < 1,
+              f"a new start resumes it: noise floor {again} dB, was {loaded} dB")
+
+        write(conf, "[dsp]\nadapt = 0\nhop_size = 512\n")
+        h.proc.send_signal(signal.SIGHUP)
+        ok = h.wait_for(r"hop 512", 15)
+        time.sleep(1.3)
+        kept = floor_db(port)
+        check(ok and kept is not None and abs(kept - loaded) < 1,
+              f"a restart in place (SIGHUP, hop_size 256 -> 512) keeps it: {kept} dB")
+
+        check(ctl(port, "profile", "load", "quiet") == "profile quiet loaded",
+              "another model loaded over OSC (profile load quiet)")
+        time.sleep(1.3)
+        quiet = floor_db(port)
+        jack.stop()
+        check(h.wait_for(r"lost the audio device", 5), "the JACK server stopped: loss told")
+        jack.start()
+        ok = h.wait_for(r"frames in hushd", 15, count=3)
+        time.sleep(1.3)
+        kept = floor_db(port)
+        check(ok and quiet is not None and kept is not None and abs(kept - quiet) < 1 and
+              abs(quiet - loaded) > 10,
+              f"after the JACK server came back the model loaded over OSC is kept: {kept} dB "
+              f"(quiet {quiet} dB, loud {loaded} dB)")
+        stop(h, "restarted run")
+
+        h, ok = start(["--fresh"])
+        fresh = floor_db(port)
+        check(ok and "resumed" not in h.text() and fresh is not None and fresh <= -199,
+              f"--fresh starts clean: noise floor {fresh} dB")
+        stop(h, "--fresh run")
+
+        write(conf, "[dsp]\nadapt = 0\nfft_size = 2048\n")
+        h, ok = start()
+        other = floor_db(port)
+        line = re.search(r"noise model not resumed: .*", h.text())
+        check(ok and line is not None and "fft 2048" in line.group(0) and
+              other is not None and other <= -199,
+              f"fft_size 2048: the file is ignored ({line.group(0) if line else None!r}), "
+              f"noise floor {other} dB")
+        stop(h, "fft 2048 run")
+
+        h, ok = start(["--channels", "2"])
+        line = re.search(r"noise model not resumed: .*", h.text())
+        check(ok and line is not None and "this stream has 2" in line.group(0),
+              f"--channels 2: the file is ignored ({line.group(0) if line else None!r})")
+        stop(h, "2-channel run")
+
+        write(conf, "[dsp]\nadapt = 0\n")
+        h, ok = start(["--fresh"], {"HUSHD_TEST_MODEL_SAVE_S": "1"})
+        check(ctl(port, "profile", "load", "loud") == "profile loud loaded",
+              "save every 1 s: loud loaded over OSC")
+        time.sleep(2.5)
+        h.proc.kill()
+        h.proc.wait()
+        h, ok = start()
+        after = floor_db(port)
+        check(ok and after is not None and abs(after - loaded) < 1,
+              f"saved while running: after a SIGKILL the next start shows {after} dB")
+        stop(h, "last run")
+        h = None
+    finally:
+        if h and h.proc.poll() is None:
+            h.proc.kill()
+        jack.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="hushd-test-lifecycle-") as tmp:
         {"stop-during-restart": test_stop_during_restart,
          "hup-during-restart": test_hup_during_restart,
-         "jack-dies-stopping": test_jack_dies_stopping}[TEST](tmp)
+         "jack-dies-stopping": test_jack_dies_stopping, "room": test_room}[TEST](tmp)
     print(f"{len(failures)} failures")
     sys.exit(1 if failures else 0)
 
