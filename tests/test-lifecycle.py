@@ -25,6 +25,12 @@ Tests:
           loaded over OSC just before); --fresh starts at -200 dB; another channel
           count or fft_size ignores the file with a log line; with a 1 s save interval
           (HUSHD_TEST_MODEL_SAVE_S) a model loaded over OSC survives a SIGKILL.
+  wait-device  under a service manager (NOTIFY_SOCKET: this test's own datagram socket)
+          with no JACK server for 3 s: READY=1 arrives within 2 s anyway, STATUS= names
+          the device it waits for, hushd keeps running (a TimeoutStartSec= of 2 s would
+          not kill it); then the server starts and the stream opens, STATUS= turns to
+          latency and counts, and WATCHDOG=1 (sent only while the engine's hops advance)
+          keeps coming.
 """
 import os
 import re
@@ -340,11 +346,79 @@ def test_room(tmp):
         jack.stop()
 
 
+class NotifySocket:
+    """The service manager's end of sd_notify: messages with their arrival times."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.setblocking(False)
+        self.got = []
+
+    def read(self):
+        while True:
+            try:
+                self.got.append((time.monotonic(), self.sock.recv(4096).decode()))
+            except BlockingIOError:
+                return self.got
+
+    def watch(self, seconds):
+        """reads on arrival for that long (a message's time is when it came)"""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.read()
+            time.sleep(0.01)
+
+    def first(self, prefix, after=0.0):
+        return next(((t, m) for t, m in self.read() if t >= after and m.startswith(prefix)),
+                    (None, None))
+
+
+def test_wait_device(tmp):
+    notify = NotifySocket(f"{tmp}/notify")
+    jack = JackServer()  # its name, not started yet
+    env = {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"}
+    t0 = time.monotonic()
+    h = Hushd(jack, tmp, ["--osc-port", str(free_udp_port())], env)
+    try:
+        notify.watch(3)
+        ready, _ = notify.first("READY=1")
+        _, status = notify.first("STATUS=serving OSC, waiting for the audio device")
+        alive = h.proc.poll() is None
+        check(ready is not None and ready - t0 < 2,
+              f"no device: READY=1 after {(ready or t0 + 99) - t0:.2f} s (want < 2 s)")
+        check(status is not None and 'input "system"' in status,
+              f"no device: {status!r}")
+        check(alive and "frames in hushd" not in h.text(),
+              f"no device for 3 s: hushd runs on ({alive}), no stream")
+        jack.start()
+        t1 = time.monotonic()
+        opened = h.wait_for(r"frames in hushd", 15)
+        check(opened, f"the server starts: the stream opens "
+              f"({time.monotonic() - t1:.1f} s, backoff at most 4 s)")
+        notify.watch(3)
+        t_lat, _ = notify.first("STATUS=latency", after=t1)
+        pings = [t for t, m in notify.read() if m == "WATCHDOG=1" and t > time.monotonic() - 2]
+        check(t_lat is not None and len(pings) >= 3,
+              f"audio flows: STATUS=latency... ({t_lat is not None}), {len(pings)} "
+              f"WATCHDOG=1 in the last 2 s (interval 1 s)")
+        h.proc.send_signal(signal.SIGTERM)
+        rc, took = h.wait(5)
+        check(rc == 0 and notify.first("STOPPING=1")[0] is not None,
+              f"SIGTERM: STOPPING=1, exit status {rc}")
+    finally:
+        if h.proc.poll() is None:
+            h.proc.kill()
+        jack.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="hushd-test-lifecycle-") as tmp:
         {"stop-during-restart": test_stop_during_restart,
          "hup-during-restart": test_hup_during_restart,
-         "jack-dies-stopping": test_jack_dies_stopping, "room": test_room}[TEST](tmp)
+         "jack-dies-stopping": test_jack_dies_stopping, "room": test_room,
+         "wait-device": test_wait_device}[TEST](tmp)
     print(f"{len(failures)} failures")
     sys.exit(1 if failures else 0)
 
