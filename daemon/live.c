@@ -415,6 +415,8 @@ static int load_noise_model(struct live *l, const char *state, char *err, size_t
  * (a typo); under a service manager the device may just not be there yet (a USB
  * microphone, a sound server that starts later), so hushd waits for it, serving. */
 static enum live_state opening(struct live *l) {
+  /* a stop that came while the engine was planned, or during the backoff's last tick */
+  if (lifecycle_stop_pending(&l->stop_signo) == LC_STOP) return LIVE_STOPPING;
   int r = open_stream(l, &l->cfg, l->first && !notify_managed(l->notify), &l->info);
   if (r == 2) {
     l->rc = 2;
@@ -478,7 +480,8 @@ static enum live_state stopping(struct live *l) {
 }
 
 /* The lifecycle: starting (live_run up to here), then
- *   OPENING -> RUNNING | WAITING | DONE (a bad device name at a first start at a terminal)
+ *   OPENING -> RUNNING | WAITING | STOPPING | DONE (a bad device name at a first start
+ *              at a terminal)
  *   RUNNING -> STOPPING | RESTARTING (device lost, or a reload that needs a new engine)
  *   WAITING -> OPENING | STOPPING | RESTARTING (a reload that needs a new engine)
  *   RESTARTING -> (exec: starting again) | STOPPING (a stop came meanwhile)
