@@ -5,10 +5,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+
+#define STOP_WATCH_MS 100 /* how often a stop pending is looked for while a device opens */
 
 static void signal_set(sigset_t *set, int with_hup) {
   sigemptyset(set);
@@ -50,27 +53,61 @@ enum lc_event lifecycle_stop_pending(int *signo) {
   return sig ? LC_STOP : LC_NONE;
 }
 
-static char abort_line[512];
-static size_t abort_len;
-static volatile sig_atomic_t abort_status;
+static char abort_line[512], stop_line[128];
+static size_t abort_len, stop_len;
+static volatile sig_atomic_t abort_status, watch_stops;
 
-/* async-signal-safe: write and _exit only */
+static size_t format_line(char *buf, size_t len, const char *prio, const char *text) {
+  int n = snprintf(buf, len, "%s%s\n", log_journal() ? prio : "hushd: ", text);
+  return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+static int stop_pending(void) {
+  sigset_t p;
+  return sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
+/* async-signal-safe: sigpending, write and _exit only */
 static void on_guard(int sig) {
-  (void)sig;
+  if (sig == SIGALRM && watch_stops) {
+    if (!stop_pending()) return; /* the open goes on */
+    if (write(STDERR_FILENO, stop_line, stop_len) < 0) stop_len = 0;
+    _exit(0);
+  }
   if (write(STDERR_FILENO, abort_line, abort_len) < 0) abort_len = 0;
   _exit(abort_status);
 }
 
-void lifecycle_guard(const char *line, int status, unsigned deadline_s) {
-  struct sigaction act = {.sa_handler = line ? on_guard : SIG_DFL};
-  if (line) {
-    int n = snprintf(abort_line, sizeof abort_line, "%s%s\n", log_journal() ? "<4>" : "hushd: ",
-                     line);
-    abort_len = n < 0 ? 0 : (size_t)n < sizeof abort_line ? (size_t)n : sizeof abort_line - 1;
-    abort_status = status;
-  }
+static void set_guard(int on, const struct itimerval *timer) {
+  struct sigaction act = {.sa_handler = on ? on_guard : SIG_DFL, .sa_flags = SA_RESTART};
   sigemptyset(&act.sa_mask);
   sigaction(SIGABRT, &act, NULL);
   sigaction(SIGALRM, &act, NULL);
-  alarm(line ? deadline_s : 0);
+  setitimer(ITIMER_REAL, timer, NULL);
+}
+
+void lifecycle_guard(const char *line, int status, int deadline_ms) {
+  watch_stops = 0;
+  if (line) {
+    abort_len = format_line(abort_line, sizeof abort_line, "<4>", line);
+    abort_status = status;
+  }
+  int ms = line ? deadline_ms : 0;
+  struct itimerval t = {.it_value = {ms / 1000, (ms % 1000) * 1000}};
+  set_guard(line != NULL, &t);
+}
+
+void lifecycle_guard_open(const char *line, int status) {
+  if (!line) {
+    lifecycle_guard(NULL, 0, 0);
+    return;
+  }
+  abort_len = format_line(abort_line, sizeof abort_line, "<4>", line);
+  abort_status = status;
+  stop_len = format_line(stop_line, sizeof stop_line, "<5>",
+                         "stopped by a signal while opening the audio device");
+  watch_stops = 1;
+  const struct timeval tick = {0, STOP_WATCH_MS * 1000};
+  struct itimerval t = {.it_interval = tick, .it_value = tick};
+  set_guard(1, &t);
 }

@@ -1,4 +1,5 @@
-/* lifecycle: the signals that drive the live daemon's state machine (daemon/live.c).
+/* lifecycle: the signals that drive the live daemon's state machine (daemon/live.c), and
+ * the guards that end it cleanly when the audio server dies under a stream's open or close.
  *
  * SIGINT, SIGTERM and SIGHUP are blocked in every thread (lifecycle_block is called
  * before any thread is created, and threads inherit the mask), so they stay pending for
@@ -29,9 +30,15 @@ enum lc_event lifecycle_wait(int timeout_ms, int *signo);
 enum lc_event lifecycle_stop_pending(int *signo);
 
 /* From now until the next call, an abort (PortAudio asserts when the JACK server dies
- * while a stream closes), or deadline_s passing (libjack waits seconds for a server that
- * is shutting down), writes line as a log line and ends the process with status instead
- * of dumping core or hanging. line NULL: both are off again. */
-void lifecycle_guard(const char *line, int status, unsigned deadline_s);
+ * while a stream closes) or deadline_ms passing (0: no deadline; libjack waits seconds
+ * for a server that is shutting down) writes line as a log line and ends the process
+ * with status, instead of a core dump or the wait. line NULL: both are off again. */
+void lifecycle_guard(const char *line, int status, int deadline_ms);
+
+/* The same guard against an abort while a device opens, and besides it a look every
+ * 100 ms for a pending SIGINT or SIGTERM, which ends the process at once with status 0:
+ * libjack can block for seconds on a server that is going away, and a stop must not wait
+ * for it (nothing is lost: the engine has not run in this process yet). line NULL: off. */
+void lifecycle_guard_open(const char *line, int status);
 
 #endif

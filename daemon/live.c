@@ -35,7 +35,7 @@
 #define RT_PRIORITY 40 /* real time, but below the audio callback threads: JACK clients run a
                           * few steps under the server (-P 70 gives about 65; default 95),
                           * PipeWire at 88; a worker above them would delay the callback */
-#define CLOSE_DEADLINE_S 1 /* closing a stream takes milliseconds; a dying JACK server 5 s */
+#define CLOSE_DEADLINE_MS 500 /* closing a stream takes milliseconds; a dying JACK server 5 s */
 #define RESUME_ENV "HUSHD_RESUME" /* set by restart_in_place for the new process: */
 #define RESUME_PARAMS_ENV "HUSHD_RESUME_PARAMS" /* counts, and the live parameters */
 
@@ -155,7 +155,7 @@ static void release_stream(struct live *l, const char *if_abort, int abort_statu
     add_counts(&l->past, &c);
   }
   if (!l->stream_dead) {
-    lifecycle_guard(if_abort, abort_status, CLOSE_DEADLINE_S);
+    lifecycle_guard(if_abort, abort_status, CLOSE_DEADLINE_MS);
     audio_close(l->audio);
     audio_done();
     lifecycle_guard(NULL, 0, 0);
@@ -164,6 +164,8 @@ static void release_stream(struct live *l, const char *if_abort, int abort_statu
 }
 
 #define ABORT_LINE "the audio server went away or hung while hushd closed its stream"
+#define ABORT_OPEN_LINE "the audio server went away while hushd opened its stream; exiting " \
+                        "with status 1"
 
 /* A failed open, or a reload that needs a new stream: the process goes on, or restarts
  * itself in place; a server that dies meanwhile ends it with status 1 (the service
@@ -417,7 +419,12 @@ static int load_noise_model(struct live *l, const char *state, char *err, size_t
 static enum live_state opening(struct live *l) {
   /* a stop that came while the engine was planned, or during the backoff's last tick */
   if (lifecycle_stop_pending(&l->stop_signo) == LC_STOP) return LIVE_STOPPING;
+  /* PortAudio asserts when the JACK server goes away while it connects (PaJack_Initialize),
+   * libjack may block for seconds then; the engine has not run in this process yet (no
+   * state goes from RUNNING back to OPENING), so there is nothing to save first */
+  lifecycle_guard_open(ABORT_OPEN_LINE, 1);
   int r = open_stream(l, &l->cfg, l->first && !notify_managed(l->notify), &l->info);
+  lifecycle_guard_open(NULL, 0);
   if (r == 2) {
     l->rc = 2;
     return LIVE_DONE;

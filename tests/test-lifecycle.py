@@ -17,6 +17,13 @@ Tests:
           which would leave a slot in JACK's shared server registry): hushd ends with exit
           status 0 within 3 s (never a signal, never a core, never libjack's 5 s wait),
           and its last line says how it stopped.
+  jack-dies-opening    the JACK server stopping 0..375 ms after hushd starts, while it
+          connects (NOTIFY_SOCKET set, so a missing device is waited for), then SIGTERM to
+          hushd 1.5 s later: it either ended before with status 1 and the line saying the
+          server went away while it opened (or, after a failed open, closed) its stream
+          (PortAudio asserts there), or the
+          SIGTERM ends it with status 0 within 1 s (libjack can block for 5 s there);
+          never a signal or a core.
   room    the noise model is remembered in the state folder ($XDG_STATE_HOME/hushd/
           last.profile; [dsp] adapt = 0 keeps a model still on the dummy's silence): a
           profile loaded over OSC, SIGTERM, a new start shows the same noise floor
@@ -225,6 +232,34 @@ def test_jack_dies_stopping(tmp):
                 jack.stop()
 
 
+def test_jack_dies_opening(tmp):
+    outcomes = {}
+    for offset_ms in range(0, 400, 25):
+        jack = JackServer().start()
+        try:
+            h = Hushd(jack, tmp, ["--no-osc"], {"NOTIFY_SOCKET": f"{tmp}/no-manager"})
+            time.sleep(offset_ms / 1000)
+            jack.proc.send_signal(signal.SIGTERM)
+            time.sleep(1.5)
+            early = h.proc.poll()
+            h.proc.send_signal(signal.SIGTERM)
+            rc, took = h.wait(5)
+            text = h.text().strip()
+            last = text.splitlines()[-1] if text else ""
+            if early is not None:
+                ok = rc == 1 and "the audio server went away" in last
+            else:
+                ok = rc == 0 and took < 1.0 and "stopped" in last
+            kind = re.sub(r" after .*|;.*", "", last)
+            outcomes[kind] = outcomes.get(kind, 0) + 1
+            check(ok, f"JACK stops {offset_ms} ms after hushd starts: exit status {rc}"
+                  f"{' before the SIGTERM' if early is not None else f' {took:.2f} s after SIGTERM'}"
+                  f", last line {last!r}")
+        finally:
+            jack.stop()
+    print(f"# outcomes: {outcomes}")
+
+
 def floor_db(port, near=None, timeout_s=6.0):
     """The noise floor hushctl status shows. The status is the engine's meters, taken once
     a second, so a model just loaded shows up to a second (more on a busy machine) later:
@@ -426,6 +461,7 @@ def main():
         {"stop-during-restart": test_stop_during_restart,
          "hup-during-restart": test_hup_during_restart,
          "jack-dies-stopping": test_jack_dies_stopping, "room": test_room,
+         "jack-dies-opening": test_jack_dies_opening,
          "wait-device": test_wait_device}[TEST](tmp)
     print(f"{len(failures)} failures")
     sys.exit(1 if failures else 0)
