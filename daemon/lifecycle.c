@@ -1,11 +1,11 @@
 /* lifecycle: signals taken synchronously by the main loop (see lifecycle.h). */
+#define _GNU_SOURCE /* gettid */
 #include "lifecycle.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,12 +78,29 @@ static void on_guard(int sig) {
   _exit(abort_status);
 }
 
-static void set_guard(int on, const struct itimerval *timer) {
+/* The guard's timer signals the thread that armed it (the main thread) only: a
+ * process-wide SIGALRM could land on, and interrupt, PortAudio's, JACK's or the DSP
+ * thread's waits. */
+static void arm_timer(int value_ms, int interval_ms) {
+  static timer_t timer;
+  static int made;
+  if (!made) {
+    struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
+    ev._sigev_un._tid = gettid(); /* glibc 2.36 names no sigev_notify_thread_id */
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer)) return;
+    made = 1;
+  }
+  struct itimerspec t = {.it_value = {value_ms / 1000, (value_ms % 1000) * 1000000L},
+                         .it_interval = {interval_ms / 1000, (interval_ms % 1000) * 1000000L}};
+  timer_settime(timer, 0, &t, NULL);
+}
+
+static void set_guard(int on, int value_ms, int interval_ms) {
   struct sigaction act = {.sa_handler = on ? on_guard : SIG_DFL, .sa_flags = SA_RESTART};
   sigemptyset(&act.sa_mask);
   sigaction(SIGABRT, &act, NULL);
   sigaction(SIGALRM, &act, NULL);
-  setitimer(ITIMER_REAL, timer, NULL);
+  arm_timer(value_ms, interval_ms);
 }
 
 void lifecycle_guard(const char *line, int status, int deadline_ms) {
@@ -92,9 +109,7 @@ void lifecycle_guard(const char *line, int status, int deadline_ms) {
     abort_len = format_line(abort_line, sizeof abort_line, "<4>", line);
     abort_status = status;
   }
-  int ms = line ? deadline_ms : 0;
-  struct itimerval t = {.it_value = {ms / 1000, (ms % 1000) * 1000}};
-  set_guard(line != NULL, &t);
+  set_guard(line != NULL, line ? deadline_ms : 0, 0);
 }
 
 void lifecycle_guard_open(const char *line, int status) {
@@ -107,7 +122,5 @@ void lifecycle_guard_open(const char *line, int status) {
   stop_len = format_line(stop_line, sizeof stop_line, "<5>",
                          "stopped by a signal while opening the audio device");
   watch_stops = 1;
-  const struct timeval tick = {0, STOP_WATCH_MS * 1000};
-  struct itimerval t = {.it_interval = tick, .it_value = tick};
-  set_guard(1, &t);
+  set_guard(1, STOP_WATCH_MS, STOP_WATCH_MS);
 }
