@@ -64,7 +64,7 @@ struct live {
   /* the lifecycle */
   enum live_state state;
   int rc;              /* exit status once LIVE_DONE */
-  int first;           /* no stream has run yet in this run (a bad device name is fatal) */
+  int first;           /* not a restart in place (a bad device name is fatal at a terminal) */
   int stop_signo;      /* what ended the run */
   int stream_dead;     /* lost: its stream must not be closed (see restart_in_place) */
   long backoff_ms;
