@@ -113,7 +113,8 @@ static void update_status(struct live *l, double device_latency_ms) {
                             device_latency_ms),
       .cpu_load = l->worker ? (float)worker_load(l->worker) : 0,
       .xruns = c.xruns, .overruns = c.overruns + (l->worker ? worker_overruns(l->worker) : 0),
-      .underruns = c.underruns, .uptime_s = now_s() - l->started_s};
+      .underruns = c.underruns, .bad_samples = engine_bad_samples(l->engine),
+      .uptime_s = now_s() - l->started_s};
   double cb = l->audio ? audio_cpu_load(l->audio) : 0;
   pthread_mutex_lock(&l->lock);
   l->status = st;
@@ -479,9 +480,9 @@ static enum live_state stopping(struct live *l) {
   get_status(l, &st);
   status_break(&l->so);
   log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
-             "frames dropped %llu, repeated %llu",
+             "frames dropped %llu, repeated %llu, bad samples %llu",
              l->stop_signo == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns,
-             st.overruns, st.underruns, l->past.dropped, l->past.repeated);
+             st.overruns, st.underruns, l->past.dropped, l->past.repeated, st.bad_samples);
   l->rc = 0;
   return LIVE_DONE;
 }
@@ -578,7 +579,7 @@ int live_run(struct settings *s, struct runconfig *run) {
     log_warning("cannot lock memory (%s); running without it", strerror(errno));
 
   if (s->osc_enabled) {
-    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, s->osc_allow, &ctl, err, sizeof err))) {
       log_error("%s", err);
       l.rc = 2;
       goto done;
