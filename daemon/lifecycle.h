@@ -36,7 +36,7 @@ enum lc_event lifecycle_stop_pending(int *signo);
 void lifecycle_guard(const char *line, int status, int deadline_ms);
 
 /* The same guard against an abort while a device opens, and besides it a look every
- * 100 ms for a pending SIGINT or SIGTERM, which ends the process at once with status 0:
+ * 100 ms (by a thread of its own) for a pending SIGINT or SIGTERM, which ends the process at once with status 0:
  * libjack can block for seconds on a server that is going away, and a stop must not wait
  * for it (nothing is lost: the engine has not run in this process yet). line NULL: off. */
 void lifecycle_guard_open(const char *line, int status);
