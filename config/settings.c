@@ -18,6 +18,7 @@ void settings_defaults(struct settings *s) {
   s->osc_bind = "127.0.0.1";
   s->osc_port = 9040;
   s->osc_enabled = 1;
+  s->resume = 1;
 }
 
 static const struct so_info options[SO_COUNT] = {
@@ -106,7 +107,8 @@ int settings_assign(struct settings *s, const char *assignment, char *err, size_
 enum {
   OPT_LEARN = 256, OPT_PROFILE, OPT_SAVE_PROFILE, OPT_SPECTROGRAM, OPT_WISDOM,
   OPT_IN_DEV, OPT_OUT_DEV, OPT_RATE, OPT_FRAMES, OPT_CHANNELS, OPT_LIST,
-  OPT_OSC_BIND, OPT_OSC_PORT, OPT_OSC_ALLOW, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG, OPT_DEMO
+  OPT_OSC_BIND, OPT_OSC_PORT, OPT_OSC_ALLOW, OPT_NO_OSC, OPT_FRESH, OPT_CONFIG, OPT_PRINT_CONFIG,
+  OPT_DEMO
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +119,7 @@ static const struct option long_opts[] = {
     {"learn", required_argument, 0, OPT_LEARN},
     {"profile", required_argument, 0, OPT_PROFILE},
     {"save-profile", required_argument, 0, OPT_SAVE_PROFILE},
+    {"fresh", no_argument, 0, OPT_FRESH},
     {"spectrogram", required_argument, 0, OPT_SPECTROGRAM},
     {"wisdom", required_argument, 0, OPT_WISDOM},
     {"demo", required_argument, 0, OPT_DEMO},
@@ -196,6 +199,7 @@ int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, ch
       }
       case OPT_LIST: s->list_devices = 1; break;
       case OPT_NO_OSC: s->osc_enabled = 0, s->option_set[SO_osc_enabled] = 1; break;
+      case OPT_FRESH: s->resume = 0, s->option_set[SO_noise_resume] = 1; break;
       case OPT_CONFIG: s->config_file = optarg; break;
       case OPT_PRINT_CONFIG: s->print_config = 1; break;
       case 'v': s->verbose = 1; break;
@@ -259,6 +263,8 @@ void settings_print_help(FILE *out, const char *prog) {
           "      --osc-allow NETS     senders OSC obeys: CIDR[,CIDR...], e.g. 192.168.1.0/24\n"
           "                           (default 127.0.0.0/8,::1: this machine only)\n"
           "      --no-osc             no OSC server\n"
+          "      --fresh              start with an empty noise model instead of the one the\n"
+          "                           last run left in the state folder\n"
           "\n"
           "Settings:\n"
           "  -s, --set NAME=VALUE     set a parameter (below); may be repeated\n"

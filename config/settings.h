@@ -29,6 +29,8 @@ enum so_type { SO_STRING, SO_INT, SO_FLOAT, SO_BOOL };
     "noise profile file to start from (empty = none, the model learns as it goes)") \
   X(noise, learn_s, SO_FLOAT, learn_s, 0, 600, "s", \
     "learn the noise from the first seconds of input (0 = off)") \
+  X(noise, resume, SO_BOOL, resume, 0, 1, "", \
+    "live: 1 = start from the noise model the last run left in the state folder") \
   X(osc, bind, SO_STRING, osc_bind, 1, 0, "", "address the OSC server listens on") \
   X(osc, port, SO_INT, osc_port, 1, 65535, "", "OSC UDP port") \
   X(osc, allow, SO_STRING, osc_allow, 0, 0, "", \
@@ -60,6 +62,7 @@ struct settings {
   const char *input, *output, *spectrogram;
   const char *profile, *save_profile; /* noise profile files */
   float learn_s;                    /* learn the noise from the first seconds; 0 = off */
+  int resume;                       /* live: start from STATE_DIR/last.profile (--fresh: 0) */
   const char *wisdom;               /* FFTW wisdom file; NULL = FFTW_ESTIMATE */
   const char *demo_dir;             /* --demo: make and denoise a sample into this folder */
 

@@ -8,6 +8,7 @@
 
 struct notify {
   double watchdog_s;      /* 0 = no watchdog */
+  int managed;            /* NOTIFY_SOCKET is set */
   double last_ping_s;     /* < 0 = none yet */
   unsigned long long last_progress;
 };
@@ -17,6 +18,8 @@ struct notify *notify_create(void) {
   if (!n) return NULL;
   uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0) n->watchdog_s = (double)usec / 1e6;
+  const char *sock = getenv("NOTIFY_SOCKET");
+  n->managed = sock && *sock;
   n->last_ping_s = -1;
   return n;
 }
@@ -24,6 +27,8 @@ struct notify *notify_create(void) {
 void notify_destroy(struct notify *n) { free(n); }
 
 double notify_watchdog_s(const struct notify *n) { return n->watchdog_s; }
+
+int notify_managed(const struct notify *n) { return n->managed; }
 
 void notify_ready(struct notify *n) {
   (void)n;

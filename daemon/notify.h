@@ -1,6 +1,7 @@
 /* notify: hushd's side of systemd's service protocol (sd_notify, libsystemd).
  *
- * READY=1 once audio flows, STATUS= lines for `systemctl status`, RELOADING=1 and
+ * READY=1 once hushd serves (OSC up; the audio device may still be missing, STATUS=
+ * says so), STATUS= lines for `systemctl status`, RELOADING=1 and
  * READY=1 around a SIGHUP reload, STOPPING=1, and WATCHDOG=1 pings that are sent only
  * while a progress counter (the engine's hop count) keeps advancing, so a stuck DSP
  * worker stops the pings and systemd restarts the service (WatchdogSec=).
@@ -18,6 +19,7 @@ struct notify *notify_create(void);
 void notify_destroy(struct notify *n);
 
 double notify_watchdog_s(const struct notify *n); /* WatchdogSec=, 0 = no watchdog */
+int notify_managed(const struct notify *n); /* 1: NOTIFY_SOCKET names a service manager */
 
 void notify_ready(struct notify *n);     /* READY=1 (again after a reload) */
 void notify_reloading(struct notify *n); /* RELOADING=1 */

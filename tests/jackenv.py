@@ -13,17 +13,22 @@ runs COMMAND with JACK_DEFAULT_SERVER set and returns its exit status.
 Each server gets a unique name (hushd-test-<pid>-<n>), runs `jackd --no-realtime -d dummy`
 (or `jackd -R` when asked and allowed),
 is paced in real time, and is stopped on exit (and gets SIGTERM if the test dies). Clients get JACK_NO_START_SERVER=1 so a
-client never starts a server of its own when ours is down. On stop, the files jackd made
+client never starts a server of its own when ours is down, and XDG_STATE_HOME in a
+folder of this server's own (removed when the test ends), so a live hushd never
+remembers its noise model in the user's state folder nor resumes one from there. On stop, the files jackd made
 in /dev/shm for this name are removed, and the shared ones (jack-shm-registry, jack_db-UID)
 too when they were not there before and no other jackd is running.
 """
+import atexit
 import ctypes
 import glob
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 SHM = "/dev/shm"
@@ -59,6 +64,8 @@ class JackServer:
         self.name = name or f"hushd-test-{os.getpid()}-{next(_count)}"
         self.proc = None
         self.log_path = None
+        self.state_home = tempfile.mkdtemp(prefix=f"{self.name}-state-")
+        atexit.register(shutil.rmtree, self.state_home, True)
         self._shared_before = {p for p in (f"{SHM}/jack-shm-registry",
                                            f"{SHM}/jack_db-{os.getuid()}") if os.path.exists(p)}
 
@@ -67,6 +74,7 @@ class JackServer:
         e["JACK_DEFAULT_SERVER"] = self.name
         e["JACK_NO_START_SERVER"] = "1"
         e["JACK_NO_AUDIO_RESERVATION"] = "1"
+        e["XDG_STATE_HOME"] = self.state_home
         return e
 
     def start(self, timeout_s=10.0):

@@ -6,7 +6,8 @@ socket, as systemd's would.
     test-service.py HUSHD HUSHCTL TEST
 
 Tests:
-  notify  READY=1 arrives after the stream has started; WATCHDOG=1 (WATCHDOG_USEC=0.4 s)
+  notify  READY=1 arrives (it means serving, see test-lifecycle.py), the stream
+          starts; WATCHDOG=1 (WATCHDOG_USEC=0.4 s)
           keeps arriving every ~0.2 s; STATUS= lines carry latency and xrun counts; when
           the DSP worker stalls (HUSHD_TEST_STALL_AFTER_S=3, a test-only switch read by
           the worker at start) the pings stop; SIGTERM sends STOPPING=1 and exits 0.
@@ -142,8 +143,8 @@ def test_notify(tmp):
         h = start(jack, tmp, notify, ["--no-osc"], HUSHD_TEST_STALL_AFTER_S="3")
         ready = notify.wait_for("READY=1", 10)
         check(ready is not None, "READY=1 arrives")
-        check("frames in hushd" in h.text(),
-              "READY=1 comes after the stream started (its latency line is logged)")
+        check(wait_log(h, "frames in hushd", 10),
+              "the stream starts after READY=1 (its latency line is logged)")
         if ready is None:
             h.stop()
             return
@@ -272,6 +273,7 @@ def test_reconnect(tmp):
     try:
         h = start(jack, tmp, notify, ["--config", conf, "--osc-port", str(port)])
         check(notify.wait_for("READY=1", 10) is not None, "READY=1 arrives")
+        check(wait_log(h, "frames in hushd", 10), "the stream starts")
         check(ctl("set", "wet", "0.5") == "wet 0.5", "OSC: wet set to 0.5")
         # SIGTERM, not SIGKILL: a killed jackd leaves its slot in JACK's shared server
         # registry (8 slots), and concurrent test runs would run out of them
@@ -324,6 +326,9 @@ def test_profile(tmp):
                       h.text(), f"a missing profile: exit status {rc}, {h.text().strip()!r}")
                 break
             check(notify.wait_for("READY=1", 10) is not None, f"{name}: READY=1")
+            # READY=1 means serving; the meters are the engine's from its first hops on
+            check(wait_log(h, "frames in hushd", 10), f"{name}: the stream starts")
+            time.sleep(0.3)
             status = hushctl(port)("status")
             m = re.search(r"noise floor +(-?\d+\.\d) dB", status)
             floors[name] = float(m.group(1)) if m else None
