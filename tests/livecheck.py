@@ -246,10 +246,11 @@ def live_run(tmp, x, env_extra=None, args=("--no-osc",), during=None):
     during(h, playing): run in a thread while x plays (playing, a threading.Event, is
     cleared when it ends); what it returns is r["during"]."""
     with JackServer(RATE, PERIOD, realtime=True) as jack:
-        h = Hushd(jack, args, env_extra=env_extra)
-        started = h.wait_for(r"frames in hushd", 10)
+        # the probe watches hushd's start and stop too: its counts cover them
         probe = subprocess.Popen([STALL_PROBE, f"{tmp}/stalls.txt", str(WORKER_PRIORITY)],
                                  stdout=subprocess.PIPE, text=True)
+        h = Hushd(jack, args, env_extra=env_extra)
+        started = h.wait_for(r"frames in hushd", 10)
         playing, seen = threading.Event(), []
         playing.set()
         side = during and threading.Thread(target=lambda: seen.append(during(h, playing)))
@@ -263,9 +264,9 @@ def live_run(tmp, x, env_extra=None, args=("--no-osc",), during=None):
             playing.clear()
             if side:
                 side.join()
-            probe.terminate()
-            probe_line = probe.communicate(timeout=10)[0].strip()
         rc, took = h.stop()
+        probe.terminate()
+        probe_line = probe.communicate(timeout=10)[0].strip()
         xrun_lines = [l for l in jack.log().splitlines() if "XRun" in l]
         realtime = jack.realtime
     return {"started": started, "y": y, "client_xruns": client_xruns, "rc": rc,

@@ -91,9 +91,13 @@ def test_audio_path(tmp):
               f"{name}")
     counts = final_counts(r["text"])
     check(r["rc"] == 0 and r["took"] < 1.0, f"SIGTERM: exit {r['rc']} after {r['took']:.2f} s")
-    check(counts is not None and (counts[1:] == (0, 0) or v["glitches"]),
+    # hushd's counts cover its start and stop, outside the recording: there a machine
+    # stall of a period or more, measured by the probe, may explain them
+    period_stalls = sum(b - a >= PERIOD / RATE * 1e9 for a, b in r["stalls"])
+    check(counts is not None and (counts[1:] == (0, 0) or v["glitches"] or period_stalls),
           f"hushd's rings: overruns, underruns = {counts and counts[1:]} over {seconds:.0f} "
-          f"s, none without a glitch to show for it")
+          f"s, none without a glitch or a machine stall of a period or more "
+          f"({period_stalls}) to show for it")
     # An xrun is a cycle the server could not finish in time; it names every client it
     # waited for, and its state: "Triggered" (it had not even begun: the machine kept its
     # thread off the CPU) or "Running" (it was still at work). hushd's callback only
