@@ -317,22 +317,28 @@ static char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
-struct configfile *configfile_read(const char *path, struct settings *s, char *err,
-                                   size_t errlen) {
+struct configfile *configfile_parse(const char *path, const char *text, size_t len,
+                                    struct settings *s, char *err, size_t errlen) {
   struct configfile *f = calloc(1, sizeof *f);
-  size_t len = 0;
-  char *text = NULL;
-  if (!f || !(f->path = strdup(path))) {
+  if (!f || !(f->path = strdup(path)))
     snprintf(err, errlen, "%s: out of memory", path);
-  } else if (!(text = slurp(path, &len))) {
-    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-  } else if (parse_text(path, text, len, s, f, NULL, err, errlen) == 0) {
-    free(text);
+  else if (parse_text(path, text, len, s, f, NULL, err, errlen) == 0)
     return f;
-  }
-  free(text);
   configfile_destroy(f);
   return NULL;
+}
+
+struct configfile *configfile_read(const char *path, struct settings *s, char *err,
+                                   size_t errlen) {
+  size_t len = 0;
+  char *text = slurp(path, &len);
+  if (!text) {
+    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    return NULL;
+  }
+  struct configfile *f = configfile_parse(path, text, len, s, err, errlen);
+  free(text);
+  return f;
 }
 
 void configfile_destroy(struct configfile *f) {
