@@ -11,68 +11,44 @@
 #include "engine.h"
 #include "offline.h"
 
-/* The input: the fuzzer's bytes, read from memory. */
-struct memfile {
+/* A file in memory for libsndfile: the input (data: the fuzzer's bytes, read only) or
+ * the output (data NULL: takes everything, keeps only its length and position, as
+ * libsndfile seeks back to finish a header). */
+struct vfile {
   const uint8_t *data;
   sf_count_t size, pos;
 };
 
-static sf_count_t mem_len(void *user) { return ((struct memfile *)user)->size; }
+static sf_count_t vf_len(void *user) { return ((struct vfile *)user)->size; }
 
-static sf_count_t mem_seek(sf_count_t offset, int whence, void *user) {
-  struct memfile *m = user;
-  sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? m->pos + offset
-                                                                   : m->size + offset;
-  if (to < 0 || to > m->size) return -1;
-  return m->pos = to;
+static sf_count_t vf_seek(sf_count_t offset, int whence, void *user) {
+  struct vfile *f = user;
+  sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? f->pos + offset
+                                                                   : f->size + offset;
+  if (to < 0 || (f->data && to > f->size)) return -1;
+  return f->pos = to;
 }
 
-static sf_count_t mem_read(void *ptr, sf_count_t count, void *user) {
-  struct memfile *m = user;
-  if (count > m->size - m->pos) count = m->size - m->pos;
+static sf_count_t vf_read(void *ptr, sf_count_t count, void *user) {
+  struct vfile *f = user;
+  sf_count_t left = f->data ? f->size - f->pos : 0;
+  if (count > left) count = left;
   if (count <= 0) return 0;
-  memcpy(ptr, m->data + m->pos, (size_t)count);
-  m->pos += count;
+  memcpy(ptr, f->data + f->pos, (size_t)count);
+  f->pos += count;
   return count;
 }
 
-static sf_count_t mem_write(const void *ptr, sf_count_t count, void *user) {
-  (void)ptr, (void)count, (void)user;
-  return 0; /* the input is read only */
-}
-
-static sf_count_t mem_tell(void *user) { return ((struct memfile *)user)->pos; }
-
-/* The output: takes everything, keeps only its length and position (libsndfile seeks
- * back to finish the header). */
-struct sink {
-  sf_count_t size, pos;
-};
-
-static sf_count_t sink_len(void *user) { return ((struct sink *)user)->size; }
-
-static sf_count_t sink_seek(sf_count_t offset, int whence, void *user) {
-  struct sink *s = user;
-  sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? s->pos + offset
-                                                                   : s->size + offset;
-  if (to < 0) return -1;
-  return s->pos = to;
-}
-
-static sf_count_t sink_read(void *ptr, sf_count_t count, void *user) {
-  (void)ptr, (void)count, (void)user;
-  return 0;
-}
-
-static sf_count_t sink_write(const void *ptr, sf_count_t count, void *user) {
+static sf_count_t vf_write(const void *ptr, sf_count_t count, void *user) {
   (void)ptr;
-  struct sink *s = user;
-  s->pos += count;
-  if (s->pos > s->size) s->size = s->pos;
+  struct vfile *f = user;
+  if (f->data) return 0;
+  f->pos += count;
+  if (f->pos > f->size) f->size = f->pos;
   return count;
 }
 
-static sf_count_t sink_tell(void *user) { return ((struct sink *)user)->pos; }
+static sf_count_t vf_tell(void *user) { return ((struct vfile *)user)->pos; }
 
 static void need_message(int failed, const char *err) {
   if (failed && !*err) {
@@ -82,11 +58,10 @@ static void need_message(int failed, const char *err) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static SF_VIRTUAL_IO in_io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
-  static SF_VIRTUAL_IO out_io = {sink_len, sink_seek, sink_read, sink_write, sink_tell};
-  struct memfile m = {data, (sf_count_t)size, 0};
+  static SF_VIRTUAL_IO io = {vf_len, vf_seek, vf_read, vf_write, vf_tell};
+  struct vfile m = {data, (sf_count_t)size, 0}, sink = {NULL, 0, 0};
   SF_INFO info = {0};
-  SNDFILE *in = sf_open_virtual(&in_io, SFM_READ, &info, &m);
+  SNDFILE *in = sf_open_virtual(&io, SFM_READ, &info, &m);
   if (!in) return 0;
   char err[1024] = "";
   struct hp_values p;
@@ -100,8 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       (e = engine_create(&p, info.samplerate, info.channels, ENGINE_PLAN_ESTIMATE, err,
                          sizeof err))) {
     SF_INFO oinfo = info;
-    struct sink s = {0, 0};
-    SNDFILE *out = sf_format_check(&info) ? sf_open_virtual(&out_io, SFM_WRITE, &oinfo, &s)
+    SNDFILE *out = sf_format_check(&info) ? sf_open_virtual(&io, SFM_WRITE, &oinfo, &sink)
                                           : NULL;
     if (out) {
       err[0] = 0;
