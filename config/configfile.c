@@ -35,8 +35,10 @@ static int key_find(const char *section, const char *name) {
   return -1;
 }
 
+/* inih reads a ';' after a blank as the start of a comment, also right after the '=':
+ * a value that starts with ';' (it can, as "key =;x" reads) follows the '=' unspaced. */
 static void put_key(FILE *out, const char *name, const char *value) {
-  fprintf(out, "%s =%s%s\n", name, *value ? " " : "", value);
+  fprintf(out, "%s =%s%s\n", name, *value && *value != ';' ? " " : "", value);
 }
 
 static void key_format(const struct settings *s, int k, char *buf, size_t len) {
@@ -460,16 +462,17 @@ void configfile_print(FILE *out, const struct settings *s) {
 static void put_rewritten(FILE *out, const char *line, size_t n, const char *value) {
   const char *end = line + n, *sep = line;
   while (sep < end && *sep != '=' && *sep != ':') sep++;
-  const char *v = sep < end ? sep + 1 : end;
+  const char *after = sep < end ? sep + 1 : end, *v = after;
   while (v < end && (*v == ' ' || *v == '\t')) v++;
-  /* the value ends at an inline comment (';' after a blank, as inih reads it) */
+  /* the value ends at an inline comment (';' after a blank, as inih reads it, the blanks
+   * right after the '=' included) */
   const char *c = v;
-  while (c < end && !(*c == ';' && c > v && (c[-1] == ' ' || c[-1] == '\t'))) c++;
+  while (c < end && !(*c == ';' && c > after && (c[-1] == ' ' || c[-1] == '\t'))) c++;
   const char *vend = c;
   while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t' || vend[-1] == '\r' ||
                       vend[-1] == '\n'))
     vend--;
-  fwrite(line, 1, (size_t)(v - line), out);
+  fwrite(line, 1, (size_t)((*value == ';' ? after : v) - line), out);
   fputs(value, out);
   fwrite(vend, 1, (size_t)(end - vend), out);
 }
