@@ -1,8 +1,9 @@
 /* fuzz-sndfile: offline mode's input path on arbitrary bytes: libsndfile opens them from
  * memory (sf_open_virtual), then daemon/offline.c checks the input and runs it through
  * the engine into a discarding output in the input's own format, as hushd --input does.
- * An odd-sized input also learns from its first 0.1 s (--learn). Oracle besides the
- * sanitizers: every refusal comes with a message. */
+ * The input's size picks the options: odd, it also learns from its first 0.1 s
+ * (--learn); size % 4 of 2 or 3, it also fills a spectrogram (--spectrogram, without
+ * drawing the PNG). Oracle besides the sanitizers: every refusal comes with a message. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "engine.h"
 #include "offline.h"
+#include "picture.h"
 
 /* A file in memory for libsndfile: the input (data: the fuzzer's bytes, read only) or
  * the output (data NULL: takes everything, keeps only its length and position, as
@@ -77,13 +79,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     SF_INFO oinfo = info;
     SNDFILE *out = sf_format_check(&info) ? sf_open_virtual(&io, SFM_WRITE, &oinfo, &sink)
                                           : NULL;
+    struct picture *pic =
+        size % 4 < 2 ? NULL
+                     : picture_create(info.samplerate, info.channels, engine_fft_size(e),
+                                      engine_hop_size(e), info.frames, err, sizeof err);
     if (out) {
       err[0] = 0;
-      failed = offline_process(e, &p, size % 2 ? 0.1f : 0, in, &info, out, NULL, 1, "fuzz",
+      failed = offline_process(e, &p, size % 2 ? 0.1f : 0, in, &info, out, pic, 1, "fuzz",
                                "fuzz-out", err, sizeof err);
       need_message(failed, err);
       sf_close(out);
     }
+    picture_destroy(pic);
   }
   engine_destroy(e);
   sf_close(in);
