@@ -106,7 +106,7 @@ int settings_assign(struct settings *s, const char *assignment, char *err, size_
 enum {
   OPT_LEARN = 256, OPT_PROFILE, OPT_SAVE_PROFILE, OPT_SPECTROGRAM, OPT_WISDOM,
   OPT_IN_DEV, OPT_OUT_DEV, OPT_RATE, OPT_FRAMES, OPT_CHANNELS, OPT_LIST,
-  OPT_OSC_BIND, OPT_OSC_PORT, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG, OPT_DEMO
+  OPT_OSC_BIND, OPT_OSC_PORT, OPT_OSC_ALLOW, OPT_NO_OSC, OPT_CONFIG, OPT_PRINT_CONFIG, OPT_DEMO
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +128,7 @@ static const struct option long_opts[] = {
     {"list-devices", no_argument, 0, OPT_LIST},
     {"osc-bind", required_argument, 0, OPT_OSC_BIND},
     {"osc-port", required_argument, 0, OPT_OSC_PORT},
+    {"osc-allow", required_argument, 0, OPT_OSC_ALLOW},
     {"no-osc", no_argument, 0, OPT_NO_OSC},
     {"config", required_argument, 0, OPT_CONFIG},
     {"print-config", no_argument, 0, OPT_PRINT_CONFIG},
@@ -148,6 +149,7 @@ static int option_id(int opt) {
     case OPT_FRAMES: return SO_audio_frames;
     case OPT_CHANNELS: return SO_audio_channels;
     case OPT_OSC_BIND: return SO_osc_bind;
+    case OPT_OSC_ALLOW: return SO_osc_allow;
     default: return SO_osc_port;
   }
 }
@@ -184,6 +186,7 @@ int settings_parse_args(struct settings *s, int argc, char **argv, FILE *out, ch
       case OPT_FRAMES:
       case OPT_CHANNELS:
       case OPT_OSC_BIND:
+      case OPT_OSC_ALLOW:
       case OPT_OSC_PORT: {
         char label[32];
         snprintf(label, sizeof label, "--%s", long_opts[li].name);
@@ -253,6 +256,8 @@ void settings_print_help(FILE *out, const char *prog) {
           "      --channels N         channels (default 1)\n"
           "      --osc-bind ADDR      OSC address to listen on (default 127.0.0.1)\n"
           "      --osc-port PORT      OSC UDP port (default 9040)\n"
+          "      --osc-allow NETS     senders OSC obeys: CIDR[,CIDR...], e.g. 192.168.1.0/24\n"
+          "                           (default 127.0.0.0/8,::1: this machine only)\n"
           "      --no-osc             no OSC server\n"
           "\n"
           "Settings:\n"

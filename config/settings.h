@@ -31,6 +31,8 @@ enum so_type { SO_STRING, SO_INT, SO_FLOAT, SO_BOOL };
     "learn the noise from the first seconds of input (0 = off)") \
   X(osc, bind, SO_STRING, osc_bind, 1, 0, "", "address the OSC server listens on") \
   X(osc, port, SO_INT, osc_port, 1, 65535, "", "OSC UDP port") \
+  X(osc, allow, SO_STRING, osc_allow, 0, 0, "", \
+    "senders OSC obeys: addresses or CIDR networks, comma-separated (empty = this machine only)") \
   X(osc, enabled, SO_BOOL, osc_enabled, 0, 1, "", "1 = run the OSC server, 0 = none")
 
 enum so_id {
@@ -67,7 +69,7 @@ struct settings {
   int list_devices;
 
   /* OSC */
-  const char *osc_bind;
+  const char *osc_bind, *osc_allow; /* osc_allow NULL = loopback only */
   int osc_port, osc_enabled;
 
   /* general */

@@ -8,6 +8,7 @@
 #include <pa_jack.h>
 #include <stdarg.h>
 #include <portaudio.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,24 +39,38 @@ struct audio {
 
 /* ALSA and libjack print to stderr on their own while PortAudio probes the devices:
  * dozens of lines on a machine without a sound card or JACK server, which hushd then
- * explains in one. Their messages go to the debug log (--verbose) instead. (With
- * --verbose, an error libjack met on its own real-time thread would be logged there.) */
+ * explains in one. Their messages go to the debug log (--verbose) instead. libjack calls
+ * these on its real-time thread too, where nothing may be formatted or written: there
+ * they go through the log's RT queue, ALSA's format string as it is, unformatted. */
+static pthread_t main_thread;
+
+static void library_message(const char *prefix, const char *text) {
+  if (pthread_equal(pthread_self(), main_thread)) log_debug("%s%s", prefix, text);
+  else log_rt(LOG_LEVEL_DEBUG, prefix, text);
+}
+
 static void alsa_message(const char *file, int line, const char *function, int e,
                          const char *fmt, ...) {
   (void)file;
   (void)line;
   (void)e;
+  if (!pthread_equal(pthread_self(), main_thread)) {
+    library_message("ALSA: ", fmt);
+    return;
+  }
   char text[512];
+  int k = snprintf(text, sizeof text, "%s: ", function);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  vsnprintf(text + k, sizeof text - (size_t)k, fmt, ap);
   va_end(ap);
-  log_debug("ALSA: %s: %s", function, text);
+  library_message("ALSA: ", text);
 }
 
-static void jack_message(const char *text) { log_debug("JACK: %s", text); }
+static void jack_message(const char *text) { library_message("JACK: ", text); }
 
 int audio_init(const char *jack_client_name, char *err, size_t errlen) {
+  main_thread = pthread_self();
   snd_lib_error_set_handler(alsa_message);
   jack_set_error_function(jack_message);
   jack_set_info_function(jack_message);

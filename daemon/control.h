@@ -21,6 +21,7 @@ struct hushd_status {
   unsigned long long xruns;      /* PortAudio over/underflow flags seen */
   unsigned long long overruns;   /* input ring full: samples dropped */
   unsigned long long underruns;  /* output ring empty: silence played */
+  unsigned long long bad_samples; /* input samples that were NaN, Inf or huge, taken as 0 */
   double uptime_s;
 };
 

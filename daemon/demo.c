@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "offline.h"
+#include "pinknoise.h"
 
 #define SYNTH_RATE_HZ 22050 /* espeak-ng's own rate, so both voices give alike files */
 #define LEAD_S 1.0          /* noise before the speech, s */
@@ -117,16 +118,6 @@ static int synth_voice(struct sound *s) {
   return 0;
 }
 
-/* Uniform in [-1, 1) from a xorshift32 state (seeded: the demo is reproducible). */
-static double white(uint32_t *state) {
-  uint32_t x = *state;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *state = x;
-  return x / 2147483648.0 - 1.0;
-}
-
 /* noisy = speech (peak SPEECH_PEAK) in the middle + pink-ish noise at SNR_DB under the
  * speech RMS + a hum at half the noise's RMS. */
 static int make_noisy(const struct sound *speech, struct sound *noisy) {
@@ -140,21 +131,12 @@ static int make_noisy(const struct sound *speech, struct sound *noisy) {
   double gain = peak > 0 ? SPEECH_PEAK / peak : 0, power = 0;
   for (size_t i = 0; i < speech->n; i++) power += pow(speech->x[i] * gain, 2);
   double noise_rms = sqrt(power / speech->n) * pow(10, -SNR_DB / 20);
-  /* Paul Kellet's economy pink filter, then scaled to noise_rms (white in [-1, 1) has
-   * RMS 1/sqrt(3); the filter's gain is measured on the noise itself) */
+  /* pink noise scaled to noise_rms (the filter's gain is measured on the noise itself) */
   float *noise = malloc(noisy->n * sizeof(float));
   if (!noise) return -1;
   uint32_t seed = 0x2545f491u;
-  double b0 = 0, b1 = 0, b2 = 0, npow = 0;
-  for (size_t i = 0; i < noisy->n; i++) {
-    double w = white(&seed);
-    b0 = 0.99765 * b0 + w * 0.0990460;
-    b1 = 0.96300 * b1 + w * 0.2965164;
-    b2 = 0.57000 * b2 + w * 1.0526913;
-    noise[i] = (float)(b0 + b1 + b2 + w * 0.1848);
-    npow += (double)noise[i] * noise[i];
-  }
-  double ngain = noise_rms / sqrt(npow / noisy->n);
+  double npow = pink_noise(noise, noisy->n, &seed);
+  double ngain = npow > 0 ? noise_rms / sqrt(npow) : 0;
   for (size_t i = 0; i < noisy->n; i++) {
     double t = (double)i / rate;
     double hum = sin(2 * M_PI * HUM_HZ * t) + 0.5 * sin(2 * M_PI * 2 * HUM_HZ * t) +

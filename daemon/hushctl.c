@@ -302,7 +302,8 @@ static int cmd_status(struct ctl *c, int argc, char **argv) {
   } rows[] = {{"input", "dBFS", 1},     {"output", "dBFS", 1},   {"reduction", "dB", 1},
               {"noise floor", "dB", 1}, {"latency", "ms", 1},    {"cpu load", "%", 100},
               {"xruns", "", 1},         {"overruns", "", 1},     {"underruns", "", 1},
-              {"uptime", "s", 1},       {"osc dropped", "", 1}};
+              {"uptime", "s", 1},       {"osc dropped", "", 1},  {"osc refused", "", 1},
+              {"bad samples", "", 1}};
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     float v = arg_f(c, (int)i) * rows[i].scale;
     if (*rows[i].unit)

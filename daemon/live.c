@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "memlock.h"
 #include "notify.h"
 #include "osc.h"
 #include "profile.h"
@@ -65,6 +65,7 @@ struct live {
 };
 
 static void sleep_ms(long ms) {
+  log_flush(); /* what libjack and ALSA said on their threads */
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL); /* a signal cuts it short, which is what we want */
 }
@@ -100,7 +101,8 @@ static void update_status(struct live *l, double device_latency_ms) {
                             device_latency_ms),
       .cpu_load = l->worker ? (float)worker_load(l->worker) : 0,
       .xruns = c.xruns, .overruns = c.overruns + (l->worker ? worker_overruns(l->worker) : 0),
-      .underruns = c.underruns, .uptime_s = now_s() - l->started_s};
+      .underruns = c.underruns, .bad_samples = engine_bad_samples(l->engine),
+      .uptime_s = now_s() - l->started_s};
   double cb = l->audio ? audio_cpu_load(l->audio) : 0;
   pthread_mutex_lock(&l->lock);
   l->status = st;
@@ -308,6 +310,7 @@ static int open_stream(struct live *l, const struct audio_config *cfg, int first
              l->hushd_latency_frames, engine_hop_latency_frames(l->engine),
              info->prefill_frames, info->device_latency_ms, engine_fft_size(l->engine),
              engine_hop_size(l->engine));
+  memlock_audio_path(l->worker); /* the audio path is allocated: keep it in RAM */
   return 0;
 fail:
   close_stream(l);
@@ -400,11 +403,6 @@ int live_run(struct settings *s, struct runconfig *run) {
                         .save_config = runconfig_save, .config_ctx = run};
   runconfig_attach(run, l.engine);
 
-  /* Lock pages as they are touched (MCL_ONFAULT): no page faults on the audio path
-   * later, without pulling every mapping (JACK's shared memory, thread stacks) in. */
-  if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-    log_warning("cannot lock memory (%s); running without it", strerror(errno));
-
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
@@ -418,7 +416,7 @@ int live_run(struct settings *s, struct runconfig *run) {
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
   if (s->osc_enabled) {
-    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, &ctl, err, sizeof err))) {
+    if (!(l.osc = osc_create(s->osc_bind, s->osc_port, s->osc_allow, &ctl, err, sizeof err))) {
       log_error("%s", err);
       rc = 2;
       goto done;
@@ -460,9 +458,9 @@ int live_run(struct settings *s, struct runconfig *run) {
   ctl.status(ctl.status_ctx, &st);
   status_break(&so);
   log_notice("stopped by %s after %.1f s; xruns %llu, overruns %llu, underruns %llu, "
-             "frames dropped %llu, repeated %llu",
+             "frames dropped %llu, repeated %llu, bad samples %llu",
              stop_signal == SIGINT ? "SIGINT" : "SIGTERM", st.uptime_s, st.xruns, st.overruns,
-             st.underruns, l.past.dropped, l.past.repeated);
+             st.underruns, l.past.dropped, l.past.repeated, st.bad_samples);
   rc = 0;
 done:
   osc_destroy(l.osc);

@@ -502,6 +502,10 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
     goto done;
   if (s->wisdom && wisdom_save(s->wisdom, err, errlen)) goto done;
   rc = 0;
+  /* never hidden, not even by --quiet: the output differs from what the file asked for */
+  if (engine_bad_samples(e))
+    fprintf(stderr, "hushd: %s: bad_samples %llu (NaN, infinite or beyond +-1000, taken as 0)\n",
+            s->input, engine_bad_samples(e));
 done:
   if (out) sf_close(out);
   pending_discard(&wav);

@@ -1,5 +1,5 @@
 /* worker: the DSP thread (see worker.h). */
-#define _GNU_SOURCE /* pthread_setname_np */
+#define _GNU_SOURCE /* pthread_setname_np, pthread_getattr_np */
 #include "worker.h"
 
 #include <errno.h>
@@ -13,6 +13,8 @@
 #include "engine.h"
 #include "ring.h"
 
+#define LATE_EVERY_HOPS 200 /* test only: about once a second at hop 256, 48 kHz */
+
 struct worker {
   struct engine *engine;
   struct ring *in, *out;
@@ -23,6 +25,8 @@ struct worker {
   atomic_int stop;
   atomic_ullong busy_ns, overruns;
   unsigned long long stall_at_ns; /* test only: stop processing from then on; 0 = never */
+  long late_ns;                   /* test only: sleep before every LATE_EVERY_HOPS-th hop */
+  unsigned long hops;
   /* main thread's bookkeeping for worker_load */
   unsigned long long last_busy_ns;
   struct timespec last_at;
@@ -42,6 +46,10 @@ static void *run(void *arg) {
     if (w->stall_at_ns && t0 >= w->stall_at_ns) continue; /* a stuck worker, for tests */
     int worked = 0;
     while (ring_read_space(w->in) >= w->hop_frames) {
+      if (w->late_ns && ++w->hops % LATE_EVERY_HOPS == 0) { /* a late hushd, for tests */
+        struct timespec late = {0, w->late_ns};
+        nanosleep(&late, NULL);
+      }
       ring_read(w->in, w->hop, w->hop_frames);
       engine_process_hop(w->engine, w->hop, w->hop);
       size_t put = ring_write(w->out, w->hop, w->hop_frames);
@@ -76,6 +84,9 @@ struct worker *worker_start(struct engine *e, struct ring *in, struct ring *out,
   const char *stall = getenv("HUSHD_TEST_STALL_AFTER_S");
   if (stall && atof(stall) > 0)
     w->stall_at_ns = now_ns() + (unsigned long long)(atof(stall) * 1e9);
+  /* HUSHD_TEST_LATE_MS=MS: a sleep of MS ms now and then (the live tests' late hushd) */
+  const char *late = getenv("HUSHD_TEST_LATE_MS");
+  if (late && atof(late) > 0 && atof(late) < 1000) w->late_ns = (long)(atof(late) * 1e6);
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -124,6 +135,14 @@ double worker_load(struct worker *w) {
   w->last_busy_ns = busy;
   w->last_at = t;
   return load;
+}
+
+int worker_stack(const struct worker *w, void **addr, size_t *len) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(w->thread, &attr)) return -1;
+  int rc = pthread_attr_getstack(&attr, addr, len);
+  pthread_attr_destroy(&attr);
+  return rc ? -1 : 0;
 }
 
 unsigned long long worker_overruns(const struct worker *w) {

@@ -4,7 +4,9 @@
  *
  * For tests of the systemd watchdog, HUSHD_TEST_STALL_AFTER_S=S in the environment makes
  * the thread stop processing S seconds after worker_start (it still wakes, but no hop is
- * done: a stuck worker as the watchdog sees it).
+ * done: a stuck worker as the watchdog sees it). HUSHD_TEST_LATE_MS=MS makes it sleep MS
+ * milliseconds before one hop in every LATE_EVERY_HOPS: a hushd that is itself late now
+ * and then, which the live tests' checker must blame on hushd, not on the machine.
  *
  * worker_start/worker_stop/worker_load: main thread. The thread itself allocates
  * nothing, takes no locks and makes no system calls besides sem_wait.
@@ -28,6 +30,8 @@ void worker_stop(struct worker *w); /* joins the thread and frees */
 
 /* Main thread: share of the time spent processing since the previous call, 0..1. */
 double worker_load(struct worker *w);
+/* Main thread: where the thread's stack is, for memlock. 0, or -1. */
+int worker_stack(const struct worker *w, void **addr, size_t *len);
 /* Frames the out ring had no room for (never expected). */
 unsigned long long worker_overruns(const struct worker *w);
 

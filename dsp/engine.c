@@ -15,6 +15,9 @@
 
 /* A wet/bypass change is ramped over this long, so a jump causes no click. */
 #define WET_RAMP_S 0.02f
+/* An input sample beyond this (or NaN, or infinite) is bad: taken as 0 and counted. Far
+ * above any real signal (1.0 is full scale), far below what would overflow a power. */
+#define SAMPLE_MAX 1000.f
 
 struct engine {
   int rate, channels, fft, hop, bins, models; /* models: 1 when linked, else channels */
@@ -27,6 +30,9 @@ struct engine {
   struct noise **noise;     /* models */
   struct gate **gate;       /* models */
   float *hop_in, *hop_out;  /* hop frames of one channel, de-interleaved (channels > 1) */
+  float *clean;             /* hop * channels: the input with bad samples made 0 */
+  unsigned long long bad;   /* bad samples so far (audio thread; saturates) */
+  atomic_ullong bad_pub;    /* the same, published for other threads */
   /* re-blocking for engine_process: one hop of input being collected and the hop of
    * output being handed out, interleaved; pos = frames collected */
   float *fifo_in, *fifo_out;
@@ -83,6 +89,7 @@ struct engine *engine_create(const struct hp_values *params, int rate, int chann
       !(e->gate = calloc(e->models, sizeof *e->gate)) || !(e->power = falloc(e->bins)) ||
       !(e->ones = falloc(e->bins)) ||
       !(e->hop_in = falloc(e->hop)) || !(e->hop_out = falloc(e->hop)) ||
+      !(e->clean = falloc((size_t)e->hop * channels)) ||
       !(e->fifo_in = falloc((size_t)e->hop * channels)) ||
       !(e->fifo_out = falloc((size_t)e->hop * channels)))
     goto oom;
@@ -130,6 +137,7 @@ void engine_destroy(struct engine *e) {
   free(e->ones);
   free(e->hop_in);
   free(e->hop_out);
+  free(e->clean);
   free(e->fifo_in);
   free(e->fifo_out);
   free(e);
@@ -220,8 +228,26 @@ static float mix_dry(float *restrict y, const float *restrict dry, int hop, floa
   return end < 1.f ? end : 1.f;
 }
 
-void engine_process_hop(struct engine *e, const float *in, float *out) {
+/* y = x with every bad sample (NaN, infinite, beyond SAMPLE_MAX) made 0; returns how
+ * many there were. `!(|x| <= max)` is true for NaN too. */
+static int clean_samples(float *restrict y, const float *restrict x, int n) {
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    int ok = fabsf(x[i]) <= SAMPLE_MAX;
+    bad += !ok;
+    y[i] = ok ? x[i] : 0.f;
+  }
+  return bad;
+}
+
+void engine_process_hop(struct engine *e, const float *raw, float *out) {
   const int ch = e->channels, hop = e->hop, bins = e->bins;
+  const int bad = clean_samples(e->clean, raw, hop * ch);
+  if (bad) {
+    e->bad = e->bad > ~0ull - (unsigned)bad ? ~0ull : e->bad + (unsigned)bad;
+    atomic_store_explicit(&e->bad_pub, e->bad, memory_order_relaxed);
+  }
+  const float *in = e->clean;
   take_params(e);
   const int adapt = e->cur.v[HP_adapt] > 0.5f;
   /* before any output is written: in and out may be the same array */
@@ -339,6 +365,10 @@ int engine_learning(const struct engine *e) {
          atomic_load_explicit(&m->learning, memory_order_seq_cst);
 }
 
+unsigned long long engine_bad_samples(const struct engine *e) {
+  return atomic_load_explicit(&((struct engine *)e)->bad_pub, memory_order_relaxed);
+}
+
 void engine_meters(const struct engine *e, struct engine_meters *m) {
   struct engine *x = (struct engine *)e;
   m->in_db = power_db(atomic_load_explicit(&x->m_in_pow, memory_order_relaxed));
@@ -371,6 +401,7 @@ struct engine_xfer {
   int load;                   /* 1: models <- arrays; 0: arrays <- model 0 */
   struct noise *n;            /* scratch model of e's size: parses (load) or formats (save) */
   float *mean_power, *std_db; /* bins each, the staging copy: n's arrays (load) or our own */
+  int learned;                /* the staged model's kind */
   atomic_int done;
 };
 
@@ -378,8 +409,10 @@ static void xfer_take(struct engine *e) {
   struct engine_xfer *x = atomic_exchange_explicit(&e->xfer, NULL, memory_order_acq_rel);
   if (!x) return;
   if (x->load) {
-    for (int m = 0; m < e->models; m++) noise_set_model(e->noise[m], x->mean_power, x->std_db);
+    for (int m = 0; m < e->models; m++)
+      noise_set_model(e->noise[m], x->mean_power, x->std_db, x->learned);
   } else {
+    x->learned = noise_is_learned(e->noise[0]);
     memcpy(x->mean_power, noise_mean_power(e->noise[0]), e->bins * sizeof(float));
     memcpy(x->std_db, noise_std_db(e->noise[0]), e->bins * sizeof(float));
   }
@@ -403,6 +436,7 @@ struct engine_xfer *engine_xfer_create(struct engine *e, const char *text, char 
       return NULL;
     }
     /* the scratch model's arrays serve as the staging copy */
+    x->learned = noise_is_learned(x->n);
     x->mean_power = (float *)noise_mean_power(x->n);
     x->std_db = (float *)noise_std_db(x->n);
   } else if (!(x->mean_power = falloc(e->bins)) || !(x->std_db = falloc(e->bins))) {
@@ -446,7 +480,7 @@ int engine_xfer_withdraw(struct engine_xfer *x) {
 
 char *engine_xfer_text(struct engine_xfer *x, char *err, size_t errlen) {
   struct engine *e = x->e;
-  noise_set_model(x->n, x->mean_power, x->std_db);
+  noise_set_model(x->n, x->mean_power, x->std_db, x->learned);
   size_t len = noise_profile_save(x->n, e->rate, e->fft, NULL, 0) + 1;
   char *text = malloc(len);
   if (text)

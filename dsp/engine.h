@@ -70,6 +70,11 @@ struct engine_meters {
 };
 void engine_meters(const struct engine *e, struct engine_meters *m);
 
+/* Any thread. Bad input samples so far: NaN, infinite or beyond +-1000 (full scale is
+ * 1.0). Each is taken as 0 (counted per sample, every channel), so it never reaches the
+ * noise model or the output; the count saturates instead of wrapping. */
+unsigned long long engine_bad_samples(const struct engine *e);
+
 /* After a process call: the mask (gain per bin, bins values) of the newest hop of
  * channel ch (with channels_linked every channel has the same). Same thread as
  * process. For pictures and tests. */

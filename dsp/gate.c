@@ -86,6 +86,9 @@ struct gate *gate_create(int bins, int rate, int fft, int hop) {
   g->sp_hi = (int)(SPEECH_HI_HZ * fft / rate);
   if (g->sp_hi > bins) g->sp_hi = bins;
   if (g->sp_lo > g->sp_hi) g->sp_lo = g->sp_hi;
+  /* at coarse resolutions (fft 64 above ~217 kHz) no bin starts inside 300-3400 Hz: the
+   * bin that holds the band stands for it, so its kept share is never 0/0 */
+  if (g->sp_hi == g->sp_lo) g->sp_hi = g->sp_lo + 1;
   g->peak_min = powf(10.f, TRANSIENT_PEAK_DB / 10.f);
   g->hf_back = (int)lrintf(BACK_S * rate / hop);
   if (g->hf_back < 1) g->hf_back = 1;

@@ -46,19 +46,26 @@ const float *noise_std_db(const struct noise *n);     /* bins values */
 const float *noise_onset_scale(const struct noise *n);
 unsigned noise_std_epoch(const struct noise *n);
 
-/* Profile text format, version 1:
- *   hushd-noise-profile 1\n rate R\n fft N\n bins B\n then B lines "power_db std_db"
- * (power_db = 10 log10 of the mean noise power).
+/* Profile text format, version 2:
+ *   hushd-noise-profile 2\n kind adaptive|learned\n rate R\n fft N\n bins B\n
+ *   then B lines "power_db std_db" (power_db = 10 log10 of the mean noise power).
+ * Version 1 (no kind line) still loads, as a learned profile. A learned profile is
+ * trusted (its spread sets the gate's thresholds, the tracker follows slow drift); an
+ * adaptive one is continued by the tracker as if it had made it.
  * save: writes at most len bytes into buf (NUL-terminated); returns the length it
  * needed (like snprintf). load: returns 0, or -1 with a message when the text is not a
- * profile, is of another version, or does not match rate/fft. */
+ * profile, is of another version, does not match rate/fft, or holds a value that is
+ * not finite or out of range. */
 size_t noise_profile_save(const struct noise *n, int rate_hz, int fft_size, char *buf,
                           size_t len);
 int noise_profile_load(struct noise *n, int rate_hz, int fft_size, const char *text,
                        char *err, size_t errlen);
 
 /* RT-safe. Replaces the model with a given one (bins values each, copied), as loading a
- * profile does: the tracker continues from mean_power. */
-void noise_set_model(struct noise *n, const float *mean_power, const float *std_db);
+ * profile does: the tracker continues from mean_power; learned: 1 for a learned
+ * model, 0 for an adaptive one (its std_db is then Gaussian noise's). */
+void noise_set_model(struct noise *n, const float *mean_power, const float *std_db,
+                     int learned);
+int noise_is_learned(const struct noise *n); /* 1 after learning or a learned profile */
 
 #endif

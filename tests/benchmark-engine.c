@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "pinknoise.h"
 #include "signals.h"
 
 #define RATE_DEFAULT 48000
@@ -126,17 +127,7 @@ static void make_noisy_speech(float *x, size_t n, int rate) {
     active++;
   }
   speech_pow /= active ? (double)active : 1.0;
-  /* Pink noise: Paul Kellet's economy filter on white noise, about -3 dB/octave. */
-  double b0 = 0, b1 = 0, b2 = 0, noise_pow = 0;
-  for (size_t i = 0; i < n; i++) {
-    double w = sig_uniform(&seed);
-    b0 = 0.99765 * b0 + w * 0.0990460;
-    b1 = 0.96300 * b1 + w * 0.2965164;
-    b2 = 0.57000 * b2 + w * 1.0526913;
-    x[i] = (float)(b0 + b1 + b2 + w * 0.1848);
-    noise_pow += (double)x[i] * x[i];
-  }
-  noise_pow /= (double)n;
+  double noise_pow = pink_noise(x, n, &seed);
   double noise_gain = sqrt(speech_pow / noise_pow * pow(10.0, -5.0 / 10.0));
   double peak = 0;
   for (size_t i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 /* jack-loop: plays a mono sound file into one JACK port and records another, sample-
  * aligned, for the live daemon's real-audio tests.
  *
- *   jack-loop FEED_PORT RECORD_PORT IN.wav OUT.wav TAIL_S
+ *   jack-loop FEED_PORT RECORD_PORT IN.wav OUT.wav TAIL_S [CYCLES.txt]
  *
  * Two clients, a player and a recorder, so the graph is player -> FEED_PORT ... RECORD_PORT
  * -> recorder and JACK runs them in that order within one cycle. Both start in the same
@@ -10,6 +10,13 @@
  * exactly the latency between the two ports. OUT.wav holds len(IN) + TAIL_S seconds.
  * Every other connection of FEED_PORT is removed first (e.g. PortAudio's autoconnection
  * to system:capture_N). Prints "xruns N" (the server's xrun count during the run).
+ *
+ * Positions follow the server's frame time, not the count of cycles a client ran: a
+ * cycle the machine kept a client from running leaves a hole of silence in OUT.wav (or
+ * skips those frames of IN.wav), and everything after it keeps its place. CYCLES.txt
+ * gets a line "FRAME CLOCK_NS" per recorded cycle: the position in OUT.wav and the
+ * CLOCK_MONOTONIC time the recorder ran it, so a test can tell when a sample was recorded
+ * and which cycles the recorder missed.
  */
 #include <jack/jack.h>
 #include <sndfile.h>
@@ -17,34 +24,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct side {
   jack_client_t *client;
   jack_port_t *port;
   float *buf;
-  size_t len, pos; /* frames */
+  size_t len; /* frames */
   atomic_int done;
+  /* recorder only: where and when each cycle was recorded */
+  size_t *cycle_frame;
+  long long *cycle_ns;
+  size_t cycles, max_cycles;
 };
 
 static struct side play, rec;
 static atomic_uint start_frame_time; /* 0 = not armed */
+static atomic_uint base_frame_time;  /* 0 = not started yet */
 static atomic_int xruns;
 
-/* Copies between the port and the side's buffer from the armed start cycle on. */
+/* Copies between the port and the side's buffer from the armed start cycle on, at the
+ * cycle's frame time since the start. */
 static void run_side(struct side *s, jack_nframes_t n, int playing) {
   float *port = jack_port_get_buffer(s->port, n);
   jack_nframes_t t = jack_last_frame_time(s->client);
   unsigned start = atomic_load(&start_frame_time);
   int started = start && (jack_nframes_t)(t - start) < 0x80000000u;
-  size_t k = 0;
-  if (started && s->pos < s->len) {
-    k = s->len - s->pos < n ? s->len - s->pos : n;
-    if (playing) memcpy(port, s->buf + s->pos, k * sizeof(float));
-    else memcpy(s->buf + s->pos, port, k * sizeof(float));
-    s->pos += k;
-    if (s->pos == s->len) atomic_store(&s->done, 1);
+  unsigned base = 0; /* the first started cycle's own frame time: position 0 */
+  if (started && !atomic_compare_exchange_strong(&base_frame_time, &base, t)) t -= base;
+  else t = 0;
+  size_t pos = (size_t)t, k = 0;
+  if (started && pos < s->len) {
+    k = s->len - pos < n ? s->len - pos : n;
+    if (playing) memcpy(port, s->buf + pos, k * sizeof(float));
+    else memcpy(s->buf + pos, port, k * sizeof(float));
+    if (!playing && s->cycles < s->max_cycles) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
+      s->cycle_frame[s->cycles] = pos;
+      s->cycle_ns[s->cycles++] = now.tv_sec * 1000000000LL + now.tv_nsec;
+    }
   }
+  if (started && pos + n >= s->len) atomic_store(&s->done, 1);
   if (playing) memset(port + k, 0, (n - k) * sizeof(float));
 }
 
@@ -80,8 +102,9 @@ static jack_client_t *open_client(const char *name, struct side *s, JackProcessC
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: jack-loop FEED_PORT RECORD_PORT IN.wav OUT.wav TAIL_S\n");
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: jack-loop FEED_PORT RECORD_PORT IN.wav OUT.wav TAIL_S "
+                    "[CYCLES.txt]\n");
     return 2;
   }
   SF_INFO info = {0};
@@ -94,6 +117,9 @@ int main(int argc, char **argv) {
   rec.len = play.len + (size_t)(atof(argv[5]) * info.samplerate);
   play.buf = malloc(play.len * sizeof(float));
   rec.buf = calloc(rec.len, sizeof(float));
+  rec.max_cycles = rec.len + 1; /* a cycle records at least one frame */
+  rec.cycle_frame = calloc(rec.max_cycles, sizeof *rec.cycle_frame);
+  rec.cycle_ns = calloc(rec.max_cycles, sizeof *rec.cycle_ns);
   sf_readf_float(in, play.buf, (sf_count_t)play.len);
   sf_close(in);
 
@@ -134,6 +160,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   sf_close(out);
+  FILE *cycles = argc == 7 ? fopen(argv[6], "w") : NULL;
+  for (size_t i = 0; cycles && i < rec.cycles; i++)
+    fprintf(cycles, "%zu %lld\n", rec.cycle_frame[i], rec.cycle_ns[i]);
+  if (cycles) fclose(cycles);
   printf("xruns %d\n", atomic_load(&xruns));
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -81,24 +82,43 @@ int driver_stop(struct driver *d, char *out, size_t outlen) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-int client_open(struct client *c, int server_port) {
+/* ip:port as a socket address; 0 or -1 */
+static int numeric_addr(const char *ip, int port, struct sockaddr_storage *sa, socklen_t *len) {
+  struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *ai;
+  char service[16];
+  snprintf(service, sizeof service, "%d", port);
+  if (getaddrinfo(ip, service, &hints, &ai)) return -1;
+  memcpy(sa, ai->ai_addr, ai->ai_addrlen);
+  *len = ai->ai_addrlen;
+  freeaddrinfo(ai);
+  return 0;
+}
+
+int client_open_from(struct client *c, int server_port, const char *local_ip,
+                     const char *server_ip) {
+  struct sockaddr_storage a;
+  socklen_t len;
   c->server_port = server_port;
-  c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&a, sizeof a) ||
+  if (numeric_addr(server_ip, server_port, &c->server, &c->server_len) ||
+      numeric_addr(local_ip, 0, &a, &len))
+    return -1;
+  c->fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&a, len) ||
       getsockname(c->fd, (struct sockaddr *)&a, &len))
     return -1;
-  c->local_port = ntohs(a.sin_port);
+  c->local_port = ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port
+                                               : ((struct sockaddr_in6 *)&a)->sin6_port);
   return 0;
+}
+
+int client_open(struct client *c, int server_port) {
+  return client_open_from(c, server_port, "127.0.0.1", "127.0.0.1");
 }
 
 void client_close(struct client *c) { close(c->fd); }
 
 void client_send_raw(struct client *c, const void *data, size_t len) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(c->server_port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  sendto(c->fd, data, len, 0, (struct sockaddr *)&a, sizeof a);
+  sendto(c->fd, data, len, 0, (struct sockaddr *)&c->server, c->server_len);
 }
 
 void client_send(struct client *c, const char *path, lo_message m) {
@@ -117,7 +137,7 @@ lo_message client_recv(struct client *c, int timeout_ms, char *path, size_t path
     int left = (int)(end - now_ms());
     struct pollfd pf = {.fd = c->fd, .events = POLLIN};
     if (left < 0 || poll(&pf, 1, left) <= 0) return NULL;
-    struct sockaddr_in a;
+    struct sockaddr_storage a;
     socklen_t alen = sizeof a;
     ssize_t n = recvfrom(c->fd, buf, sizeof buf, 0, (struct sockaddr *)&a, &alen);
     if (n <= 0) continue;
@@ -125,7 +145,9 @@ lo_message client_recv(struct client *c, int timeout_ms, char *path, size_t path
     lo_message m = lo_message_deserialise(buf, (size_t)n, &res);
     if (!m) continue;
     snprintf(path, pathlen, "%s", (const char *)buf);
-    if (from_port) *from_port = ntohs(a.sin_port);
+    if (from_port)
+      *from_port = ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port
+                                                : ((struct sockaddr_in6 *)&a)->sin6_port);
     return m;
   }
 }

@@ -6,6 +6,7 @@
 
 #include <lo/lo.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct driver {
@@ -25,9 +26,15 @@ struct client {
   int fd;
   int server_port;
   int local_port; /* our own UDP port */
+  struct sockaddr_storage server;
+  socklen_t server_len;
 };
 
+/* A socket on 127.0.0.1 talking to the server on 127.0.0.1. */
 int client_open(struct client *c, int server_port);
+/* A socket bound to local_ip talking to the server at server_ip (numeric, one family). */
+int client_open_from(struct client *c, int server_port, const char *local_ip,
+                     const char *server_ip);
 void client_close(struct client *c);
 /* Sends m (freed here) to path. */
 void client_send(struct client *c, const char *path, lo_message m);

@@ -87,7 +87,7 @@ class Hushctl(unittest.TestCase):
         labels = [l[:12].strip() for l in out.splitlines()]
         self.assertEqual(labels, ["input", "output", "reduction", "noise floor", "latency",
                                   "cpu load", "xruns", "overruns", "underruns", "uptime",
-                                  "osc dropped"])
+                                  "osc dropped", "osc refused", "bad samples"])
         self.assertIn("latency          16.0 ms\n", out)
 
     def test_status_watch_draws_bars_until_interrupted(self):
@@ -111,7 +111,8 @@ class Hushctl(unittest.TestCase):
                               r"learned: noise floor -\d+\.\d dB\n$")
         self.assertEqual(self.ctl("profile", "save", "ctl"), (0, "profile ctl saved\n", ""))
         with open(os.path.join(self.dir, "ctl.profile")) as f:
-            self.assertEqual(f.readline(), "hushd-noise-profile 1\n")
+            self.assertEqual(f.readline(), "hushd-noise-profile 2\n")
+            self.assertEqual(f.readline(), "kind learned\n")
         self.assertEqual(self.ctl("profile", "load", "ctl"), (0, "profile ctl loaded\n", ""))
         rc, out, _ = self.ctl("save")
         self.assertEqual(rc, 0)

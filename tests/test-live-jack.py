@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The live daemon on a real (virtual) audio device, no mocks.
 
-    test-live-jack.py HUSHD JACK_LOOP ALLOC_COUNT_SO HUSHCTL TEST
+    test-live-jack.py HUSHD JACK_LOOP ALLOC_COUNT_SO HUSHCTL STALL_PROBE TEST
 
 Each TEST starts its own private JACK dummy server (tests/jackenv.py), runs the real hushd
 binary on it through PortAudio's JACK host API (device "system"; PortAudio names the
@@ -10,12 +10,16 @@ connects them to system:capture_1 / system:playback_1), and drives it with jack-
 JACK client that plays into hushd:in_0 and records hushd:out_0 sample-aligned.
 
 Tests:
-  audio-path  30 s of noisy speech-like sound through hushd: the recording equals the
-              offline output of the same input (hushd --input/--output) within -90 dB
-              after aligning by the latency hushd reports; the measured latency equals
-              the reported one within a period; no ring overruns or underruns, and no
-              more late cycles of hushd on the (realtime) JACK server than of the test's
-              own memcpy clients (the machine's background).
+  audio-path  30 s of noisy speech-like sound, from its first sample, into a hushd that
+              has just started: the recording equals the offline output of the same
+              input (hushd --input/--output) within -90 dB after aligning by the latency
+              hushd reports, except where a machine stall was measured (stall-probe)
+              just before; every glitch (silence from an underrun, a skip) follows such a
+              stall; the noise in the pauses is reduced by 12 dB or more from the first
+              2 s on; the measured latency equals the reported one within a period;
+              hushd's late JACK cycles are the machine's.
+  late-worker the same checker on a hushd whose worker sleeps 20 ms about once a second
+              (HUSHD_TEST_LATE_MS): it must blame hushd for those glitches.
   signals     SIGINT and SIGTERM each end hushd with exit status 0 within 1 s.
   reconnect   killing the JACK server makes hushd report the loss; it reconnects when a
               server of the same name starts again; SIGTERM while it waits still exits 0
@@ -38,7 +42,6 @@ Tests:
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,161 +52,92 @@ import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
+from livecheck import (PERIOD, RATE, Hushd, check, check_live_equals_offline,  # noqa: E402
+                       failures, final_counts, free_udp_port, hushctl, judged_run, loop,
+                       noisy_speechlike, offline, programs)
 
-HUSHD, JACK_LOOP, ALLOC_SO, HUSHCTL, TEST = sys.argv[1:6]
-RATE, PERIOD = 48000, 256
-DEV = ["--input-device", "system", "--output-device", "system", "--frames", str(PERIOD)]
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def noisy_speechlike(seconds, seed=7):
-    """Voiced 'syllables' (harmonics of a gliding f0, 120-240 Hz) with pauses, in white
-    noise at -40 dBFS and 50 Hz hum: what a microphone in a room gives."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * RATE)
-    x = np.zeros(n)
-    t = 0
-    while t < n:
-        length = int(rng.uniform(0.12, 0.4) * RATE)
-        seg = np.arange(min(length, n - t))
-        f0 = rng.uniform(120, 240) * (1 + 0.1 * seg / RATE)
-        phase = 2 * np.pi * np.cumsum(f0) / RATE
-        voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-        x[t:t + seg.size] = 0.1 * voice * np.hanning(seg.size)
-        t += seg.size + int(rng.uniform(0.05, 0.5) * RATE)
-    x += 0.01 * rng.standard_normal(n) + 0.003 * np.sin(2 * np.pi * 50 * np.arange(n) / RATE)
-    return x.astype(np.float32)
-
-
-class Hushd:
-    """hushd in live mode on the JACK server; stderr goes to a file we can poll."""
-
-    def __init__(self, jack, args=("--no-osc",), env_extra=None):
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="hushd-live-", suffix=".log")
-        env = jack.env()
-        env.update(env_extra or {})
-        self.proc = subprocess.Popen([HUSHD, *DEV, *args], stdout=subprocess.DEVNULL,
-                                     stderr=self.log, env=env)
-
-    def text(self):
-        with open(self.log.name) as f:
-            return f.read()
-
-    def wait_for(self, pattern, timeout_s, count=1):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if len(re.findall(pattern, self.text())) >= count:
-                return True
-            if self.proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return False
-
-    def stop(self, sig=signal.SIGTERM):
-        """Sends sig; returns (exit status, seconds until it exited)."""
-        t0 = time.monotonic()
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        return rc, time.monotonic() - t0
-
-    def osc_port(self):
-        m = re.search(r"OSC control on [\d.]+:(\d+)", self.text())
-        return m.group(1) if m else None
-
-    def latency_frames(self):
-        m = re.search(r"(\d+) frames in hushd", self.text())
-        return int(m.group(1)) if m else None
-
-
-def final_counts(text):
-    m = re.search(r"xruns (\d+), overruns (\d+), underruns (\d+)", text)
-    return tuple(int(v) for v in m.groups()) if m else None
-
-
-def loop(jack, tmp, x, tail_s):
-    """Plays x into hushd and records its output; returns (recording, client xruns)."""
-    sf.write(f"{tmp}/play.wav", x, RATE, subtype="FLOAT")
-    r = subprocess.run([JACK_LOOP, "hushd:in_0", "hushd:out_0", f"{tmp}/play.wav",
-                        f"{tmp}/rec.wav", str(tail_s)], env=jack.env(), capture_output=True,
-                       text=True, timeout=len(x) / RATE + tail_s + 30)
-    if r.returncode:
-        sys.exit("jack-loop failed: " + r.stderr)
-    y, _ = sf.read(f"{tmp}/rec.wav", dtype="float32")
-    return y, int(re.search(r"xruns (\d+)", r.stdout).group(1))
+HUSHD, JACK_LOOP, ALLOC_SO, HUSHCTL, STALL_PROBE, TEST = sys.argv[1:7]
+programs(HUSHD, JACK_LOOP, STALL_PROBE, HUSHCTL)
 
 
 def test_audio_path(tmp):
+    # issue 12: noisy speech from the first sample, into a hushd that has just started;
+    # live must equal offline on the same input (silence before it leaves the engine as
+    # it starts, so the stream's first silent hops do not matter) and be denoised.
     seconds = 30.0
-    x = noisy_speechlike(seconds)
-    # Offline reference. hushd's live engine has run on silence since its stream started
-    # and the sound starts on a hop boundary (period = hop = 256); offline, a whole
-    # number of hops of silence (>= 100: the tracker and gate settle exactly) followed by
-    # x gives the same engine state.
-    lead = 400 * PERIOD
-    sf.write(f"{tmp}/offline-in.wav", np.concatenate([np.zeros(lead, np.float32), x]), RATE,
-             subtype="FLOAT")
-    subprocess.run([HUSHD, "--input", f"{tmp}/offline-in.wav", "--output",
-                    f"{tmp}/offline-out.wav"], check=True)
-    ref = sf.read(f"{tmp}/offline-out.wav", dtype="float32")[0][lead:]
-
-    with JackServer(RATE, PERIOD, realtime=True) as jack:
-        h = Hushd(jack)
-        check(h.wait_for(r"frames in hushd", 10), "hushd starts on the JACK dummy")
-        time.sleep(1.0)  # > 100 hops of silence before the sound
-        y, client_xruns = loop(jack, tmp, x, 1.0)
-        rc, took = h.stop()
-        text = h.text()
-        xrun_lines = [l for l in jack.log().splitlines() if "XRun" in l]
-    reported = h.latency_frames()
-    print(f"reported latency {reported} frames; realtime server {jack.realtime}")
-    # measured latency: the lag that best matches the recording to the reference
+    x, voice = noisy_speechlike(seconds, with_voice=True)
+    ref = offline(tmp, x)
+    r, v = judged_run(tmp, x, ref)
+    check(r["started"], "hushd starts on the JACK dummy")
+    reported = r["latency"]
+    y = r["y"]
+    print(f"reported latency {reported} frames; realtime server {r['realtime']}")
     n = len(ref) - 8192
     lags = np.arange(0, 8192)
-    energy = [np.dot(y[lag:lag + n], ref[:n]) for lag in lags]
-    measured = int(lags[int(np.argmax(energy))])
-    print(f"measured latency {measured} frames")
+    measured = int(lags[int(np.argmax([np.dot(y[lag:lag + n], ref[:n]) for lag in lags]))])
     check(reported is not None and abs(measured - reported) <= PERIOD,
           f"measured latency {measured} = reported {reported} within one period ({PERIOD})")
-    if reported is not None:
-        seg = y[reported:reported + len(ref)]
-        err = seg - ref[:len(seg)]
-        err_db = 10 * np.log10(np.sum(err.astype(np.float64) ** 2) /
-                               np.sum(ref.astype(np.float64) ** 2) + 1e-30)
-        check(err_db < -90, f"live output = offline output: error {err_db:.1f} dB < -90 dB")
-    counts = final_counts(text)
-    check(rc == 0 and took < 1.0, f"SIGTERM: exit {rc} after {took:.2f} s")
-    check(counts is not None and counts[1:] == (0, 0),
-          f"hushd's rings: overruns, underruns = {counts and counts[1:]} over {seconds:.0f} s")
+    if v is None:
+        return
+    check_live_equals_offline(v)
+    # denoised from the start: the noise in the pauses (voice silent) is reduced
+    seg = y[reported:reported + len(x)].astype(np.float64)
+    pause = np.abs(voice[:len(seg)]) == 0
+    for name, span in (("first 2 s", slice(0, 2 * RATE)), ("whole run", slice(None))):
+        p = pause[span]
+        red = 10 * np.log10(np.mean(x[span][p].astype(np.float64) ** 2) /
+                            max(np.mean(seg[span][p] ** 2), 1e-30))
+        check(red >= 12, f"noise in the pauses reduced by {red:.1f} dB (>= 12) over the "
+              f"{name}")
+    counts = final_counts(r["text"])
+    check(r["rc"] == 0 and r["took"] < 1.0, f"SIGTERM: exit {r['rc']} after {r['took']:.2f} s")
+    check(counts is not None and (counts[1:] == (0, 0) or v["glitches"]),
+          f"hushd's rings: overruns, underruns = {counts and counts[1:]} over {seconds:.0f} "
+          f"s, none without a glitch to show for it")
     # An xrun is a cycle the server could not finish in time; it names every client it
-    # waited for. On a virtual machine the whole guest stalls now and then, and then the
-    # test's own clients (a bare memcpy each, before and after hushd in the graph) are
-    # late too. hushd is to blame only for the cycles it lost beyond that background:
-    # more late cycles than the worse of the two test clients. A non-realtime server on
-    # a busy machine starves every client, so only a realtime server's xruns are asserted.
-    late = lambda who: sum(f"client = {who} was not finished" in l for l in xrun_lines)
-    background = max(late("hushd-test-play"), late("hushd-test-rec"))
-    by_hushd = max(0, late("hushd") - background)
+    # waited for, and its state: "Triggered" (it had not even begun: the machine kept its
+    # thread off the CPU) or "Running" (it was still at work). hushd's callback only
+    # copies, so only its Running late cycles can be its own, and only those beyond the
+    # machine's stalls of a period or more (each can make any client late). A
+    # non-realtime server on a busy machine starves every client: not asserted there.
+    xrun_lines = r["xrun_lines"]
+    late = lambda who, state="": sum(f"client = {who} was not finished, state = {state}"
+                                     in l for l in xrun_lines)
+    long_stalls = sum(b - a >= PERIOD / RATE * 1e9 for a, b in r["stalls"])
+    by_hushd = max(0, late("hushd", "Running") - long_stalls)
     for line in xrun_lines:
         print("jackd: " + line)
-    print(f"xruns: hushd counted {counts and counts[0]}, the test client saw {client_xruns}; "
-          f"late cycles: hushd {late('hushd')}, test clients {background}")
-    check(counts is not None and counts[0] <= client_xruns + len(xrun_lines),
+    print(f"xruns: hushd counted {counts and counts[0]}, the test client saw "
+          f"{r['client_xruns']}; late cycles of hushd: {late('hushd')} "
+          f"({late('hushd', 'Running')} running), of the test clients "
+          f"{late('hushd-test-play') + late('hushd-test-rec')}; machine stalls of a period "
+          f"or more: {long_stalls}")
+    check(counts is not None and counts[0] <= r["client_xruns"] + len(xrun_lines),
           "hushd counts no xrun the server did not have")
-    if jack.realtime:
-        check(by_hushd == 0, f"late cycles of hushd beyond the test clients' own on a "
-              f"realtime server: {by_hushd}")
+    if r["realtime"]:
+        check(by_hushd == 0, f"late cycles of hushd while running, beyond the machine's "
+              f"stalls, on a realtime server: {by_hushd}")
     else:
         print("note: non-realtime JACK server (realtime not allowed here): xruns not asserted")
+
+
+def test_late_worker(tmp):
+    # The checker above must still catch a hushd that is late by itself: the worker
+    # sleeps 20 ms before one hop in 200 (about once a second, HUSHD_TEST_LATE_MS).
+    x = noisy_speechlike(12.0)
+    ref = offline(tmp, x)
+    r, v = judged_run(tmp, x, ref, {"HUSHD_TEST_LATE_MS": "20"})
+    check(v is not None, "hushd starts with HUSHD_TEST_LATE_MS=20")
+    if v is None:
+        return
+    blamed = [g for g in v["glitches"] if not g[2]]
+    injected = int(len(x) / PERIOD / 200)
+    check(len(blamed) >= injected // 2,
+          f"the checker blames hushd for {len(blamed)} glitches of {len(v['glitches'])} "
+          f"({injected} sleeps injected; want >= {injected // 2})")
+    counts = final_counts(r["text"])
+    check(counts is not None and counts[2] >= PERIOD * len(blamed) // 2,
+          f"hushd's own count shows it: {counts and counts[2]} underrun frames")
 
 
 def test_signals(tmp):
@@ -258,17 +192,6 @@ def test_no_alloc(tmp):
         check(allocs == 0, f"allocations on them after start-up: {allocs}")
         check(rc == 0, f"exit status {rc}")
 
-
-def hushctl(port, *args):
-    r = subprocess.run([HUSHCTL, "--port", port, *args], capture_output=True, text=True,
-                       timeout=10)
-    return r.returncode, r.stdout.strip() + r.stderr.strip()
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_osc(tmp):
@@ -415,7 +338,8 @@ def test_devices(tmp):
                   f"{args}: exit {r.returncode}, {lastline!r}")
 
 
-TESTS = {"audio-path": test_audio_path, "signals": test_signals,
+TESTS = {"audio-path": test_audio_path, "late-worker": test_late_worker,
+         "signals": test_signals,
          "reconnect": test_reconnect, "no-alloc": test_no_alloc, "osc": test_osc,
          "reload": test_reload, "two-devices": test_two_devices,
          "devices": test_devices}

@@ -13,7 +13,8 @@ less) is exit 2 naming the file and where it stopped, with or without --learn; S
 SIGTERM and SIGHUP mid-run are exit 1, old output kept, no temporary file, and an
 ignored SIGHUP (nohup) stays ignored; --spectrogram writes a 1200x900 PNG without changing the audio;
 --save-profile/--profile round trip, a profile of another fft or rate is refused; the
-progress bar shows on a terminal only; --help/--version; --demo.
+progress bar shows on a terminal only; --help/--version; --demo; NaN, +-Inf and 1e20 in a
+float file are counted in the closing message and taken as 0.
 WAV files are written and parsed here; FLAC files are written with python3-soundfile.
 """
 import array
@@ -444,7 +445,7 @@ rc, _, err = run("-i", "p-in.wav", "-o", "learned.wav", "--learn", "1", "--set",
                  "--save-profile", "noise.profile")
 with open("noise.profile") as f:
     text = f.read()
-check(rc == 0 and text.startswith("hushd-noise-profile 1\nrate 48000\nfft 1024\nbins 513\n"),
+check(rc == 0 and text.startswith("hushd-noise-profile 2\nkind learned\nrate 48000\nfft 1024\nbins 513\n"),
       f"--save-profile writes a versioned profile ({rc} {err!r})")
 rc, _, err = run("-i", "p-in.wav", "-o", "loaded.wav", "--profile", "noise.profile",
                  "--set", "adapt=0", "--save-profile", "again.profile")
@@ -514,6 +515,26 @@ check(rc == 0 and re.fullmatch(r"hushd \d+\.\d+\.\d+\n", out) is not None,
 rc, out, err = run("--no-such-option")
 check(rc == 2 and err == "hushd: unknown option '--no-such-option' (hushd --help lists them)\n",
       f"unknown option: exit 2 ({err!r})")
+
+# --- bad samples ---------------------------------------------------------------------
+
+# A float file with NaN, +Inf, -Inf and 1e20 in it: exit 0, the message names the count,
+# every output sample is finite, and the output equals the output for the same file with
+# zeros there.
+rate = 48000
+clean = test_signal(rate, 1, 2.0, seed=5)
+zeroed, bad = list(clean), list(clean)
+for at, value in zip((12000, 12001, 30000, 45000), (math.nan, math.inf, -math.inf, 1e20)):
+    bad[at], zeroed[at] = value, 0.0
+write_wav("bad-samples.wav", rate, 1, bad, FLOAT)
+write_wav("zeroed-samples.wav", rate, 1, zeroed, FLOAT)
+rc, _, err = run("--input", "bad-samples.wav", "--output", "bad-out.wav")
+rc2, _, err2 = run("--input", "zeroed-samples.wav", "--output", "zeroed-out.wav")
+got, ref = read_wav("bad-out.wav")["samples"], read_wav("zeroed-out.wav")["samples"]
+check(rc == 0 and "bad_samples 4 " in err and rc2 == 0 and "bad_samples" not in err2,
+      f"bad samples: exit 0, the message counts 4 ({rc} {err!r} {err2!r})")
+check(all(math.isfinite(x) for x in got), "bad samples: every output sample is finite")
+check(got == ref, "bad samples: the output equals that for the file with zeros there")
 
 # --- the demo ----------------------------------------------------------------------
 

@@ -185,7 +185,7 @@ static int dropped_now(struct client *c) {
   for (;;) {
     lo_message r = client_expect(c, "/hushd/status", 2000, got, sizeof got);
     if (!r) return -1;
-    int n = !strcmp(got, "/hushd/status") && lo_message_get_argc(r) == 11
+    int n = !strcmp(got, "/hushd/status") && lo_message_get_argc(r) >= 11
                 ? lo_message_get_argv(r)[10]->i
                 : -1;
     lo_message_free(r);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """test-osc-live: OSC against the real hushd on a headless JACK dummy server: hushctl round
-trips and status, the port-in-use start-up error, and 1000 parameter changes per second
+trips and status, the port-in-use start-up error, the [osc] allow list of a config file
+(a LAN sender obeyed, 127.0.0.1 refused and counted), and 1000 parameter changes per second
 for 10 s over raw UDP with no xrun, overrun or underrun.
 
 JACK runs 1024-frame periods (21 ms): on a shared machine without real-time scheduling,
@@ -135,6 +136,46 @@ class LiveOsc(unittest.TestCase):
         self.assertIn("hushd: stopped by SIGTERM", err)
         self.assertEqual((r.returncode, r.stderr),
                          (1, "hushctl: no reply from 127.0.0.1:%d - is hushd running?\n" % port))
+
+    def test_the_allow_list_from_the_config_file_decides_who_is_obeyed(self):
+        lan = [a for a in subprocess.run(["hostname", "-I"], capture_output=True,
+                                         text=True).stdout.split()
+               if ":" not in a and not a.startswith("127.")]
+        if not lan:
+            self.skipTest("no network interface but loopback")
+        port = free_port()
+        conf = os.path.join(self.state, "lan.conf")
+        with open(conf, "w") as f:
+            f.write("[osc]\nbind = 0.0.0.0\nport = %d\nallow = %s/32\n" % (port, lan[0]))
+        p = subprocess.Popen([HUSHD, "--frames", "1024", "--config", conf],
+                             env=self.jack.env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((lan[0], 0))
+            s.settimeout(0.2)
+            ping = osc_string("/ping") + osc_string(",")
+            pong = None
+            deadline = time.monotonic() + 10
+            while pong is None and time.monotonic() < deadline:
+                s.sendto(ping, (lan[0], port))
+                try:
+                    pong = osc_parse(s.recv(1024))
+                except socket.timeout:
+                    pass
+            self.assertEqual(pong, ("/pong", []))
+            # hushctl on 127.0.0.1 is not in the list: no answer, and counted
+            r = subprocess.run([HUSHCTL, "--port", str(port), "ping"], capture_output=True,
+                               text=True, timeout=10)
+            self.assertEqual(r.returncode, 1)
+            s.settimeout(2)
+            s.sendto(osc_string("/hushd/status") + osc_string(","), (lan[0], port))
+            path, args = osc_parse(s.recv(1024))
+            s.close()
+            self.assertEqual((path, len(args), args[11]), ("/hushd/status", 13, 1))
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=10)
 
     def test_1000_changes_per_second_for_10_s_add_no_xrun(self):
         idle = self.status()

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,18 +132,20 @@ static void all_params(float v[HP_COUNT]) {
 
 static struct status {
   float in_db, out_db, reduction_db, noise_floor_db, latency_ms, cpu_load, uptime_s;
-  int xruns, overruns, underruns, dropped;
-} status(void) {
+  int xruns, overruns, underruns, dropped, refused, bad_samples;
+} status_on(struct client *c) {
   char got[256];
-  lo_message r = ask("/hushd/status", NULL, got);
+  lo_message r = ask_on(c, "/hushd/status", NULL, got);
   assert_string_equal(got, "/hushd/status");
-  assert_string_equal(lo_message_get_types(r), "ffffffiiifi");
+  assert_string_equal(lo_message_get_types(r), "ffffffiiifiii");
   lo_arg **a = lo_message_get_argv(r);
   struct status s = {a[0]->f, a[1]->f, a[2]->f, a[3]->f, a[4]->f, a[5]->f, a[9]->f,
-                     a[6]->i, a[7]->i, a[8]->i, a[10]->i};
+                     a[6]->i, a[7]->i, a[8]->i, a[10]->i, a[11]->i, a[12]->i};
   lo_message_free(r);
   return s;
 }
+
+static struct status status(void) { return status_on(&cl); }
 
 static void test_ping_replies_pong_from_the_server_port(void **state) {
   (void)state;
@@ -397,6 +400,21 @@ static void test_status_reports_levels_latency_and_uptime(void **state) {
   assert_int_equal(b.underruns, 0);
 }
 
+static void test_status_counts_bad_samples_and_levels_stay_finite(void **state) {
+  (void)state;
+  struct driver d;
+  struct client c;
+  assert_int_equal(start_driver(&d, "--bad-samples", NULL), 0);
+  assert_int_equal(client_open(&c, d.port), 0);
+  usleep(300000); /* hop 10 is 53 ms in */
+  struct status s = status_on(&c);
+  client_close(&c);
+  char out[4096];
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  assert_int_equal(s.bad_samples, 4);
+  assert_true(isfinite(s.out_db) && isfinite(s.noise_floor_db) && s.noise_floor_db > -150);
+}
+
 /* Counts /hushd/meters arriving at c within seconds; first/last: arrival times. */
 static int count_meters(struct client *c, double seconds, double *last) {
   char got[256];
@@ -474,14 +492,20 @@ static void test_at_most_16_subscribers(void **state) {
   client_close(&again);
 }
 
+/* A second client, subscribed for 10 s with meters every 30 s. */
+static void open_watcher(struct client *w) {
+  char got[256];
+  assert_int_equal(client_open(w, drv.port), 0);
+  lo_message m = msg_f(30);
+  lo_message_add_float(m, 10);
+  lo_message_free(ask_on(w, "/hushd/subscribe", m, got));
+}
+
 static void test_subscribers_are_told_of_changes_made_by_others(void **state) {
   (void)state;
   struct client watcher;
   char got[256];
-  assert_int_equal(client_open(&watcher, drv.port), 0);
-  lo_message m = msg_f(30);
-  lo_message_add_float(m, 10);
-  lo_message_free(ask_on(&watcher, "/hushd/subscribe", m, got));
+  open_watcher(&watcher);
   set_param("wet", 0.5f);
   lo_message r = client_expect(&watcher, "/hushd/param/wet", 2000, got, sizeof got);
   assert_non_null(r);
@@ -491,6 +515,158 @@ static void test_subscribers_are_told_of_changes_made_by_others(void **state) {
   set_param("wet", 1);
   lo_message_free(ask_on(&watcher, "/hushd/unsubscribe", NULL, got));
   client_close(&watcher);
+}
+
+static void test_a_bundle_of_100_changes_reaches_subscribers_once_with_the_last_value(
+    void **state) {
+  (void)state;
+  struct client watcher;
+  char got[256];
+  open_watcher(&watcher);
+  lo_message_free(client_expect(&watcher, "/hushd/meters", 2000, got, sizeof got));
+  lo_bundle b = lo_bundle_new(LO_TT_IMMEDIATE);
+  for (int k = 1; k <= 100; k++) lo_bundle_add_message(b, "/hushd/param/wet", msg_f(k / 100.f));
+  size_t len = 0;
+  void *data = lo_bundle_serialise(b, NULL, &len);
+  client_send_raw(&cl, data, len);
+  free(data);
+  lo_bundle_free_recursive(b);
+  int told = 0;
+  float last = -1;
+  lo_message r;
+  while ((r = client_recv(&watcher, 300, got, sizeof got, NULL))) {
+    if (!strcmp(got, "/hushd/param/wet")) told++, last = arg_f(r, 0);
+    lo_message_free(r);
+  }
+  assert_int_equal(told, 1);
+  assert_float_equal(last, 1.f, 0);
+  for (int k = 1; k <= 100; k++) { /* the sender has every reply */
+    r = client_expect(&cl, "/hushd/param/wet", 2000, got, sizeof got);
+    assert_non_null(r);
+    assert_float_equal(arg_f(r, 0), k / 100.f, 0);
+    lo_message_free(r);
+  }
+  lo_message_free(ask_on(&watcher, "/hushd/unsubscribe", NULL, got));
+  client_close(&watcher);
+}
+
+/* Starts a driver with argv extra (NULL-terminated, at most 4) beside the state folder. */
+static void start_with(struct driver *d, const char *a, const char *b, const char *c,
+                       const char *e) {
+  char *argv[] = {(char *)driver_exe, "--state-dir", state_dir, "--no-audio", (char *)a,
+                  (char *)b, (char *)c, (char *)e, NULL};
+  assert_int_equal(driver_start(d, argv), 0);
+}
+
+/* 1 when a /pong comes back to c within timeout_ms */
+static int pongs(struct client *c, int timeout_ms) {
+  char got[256];
+  client_send(c, "/ping", lo_message_new());
+  lo_message r = client_expect(c, "/pong", timeout_ms, got, sizeof got);
+  if (r) lo_message_free(r);
+  return r != NULL;
+}
+
+static void test_senders_outside_the_allow_list_are_dropped_unanswered_and_counted(
+    void **state) {
+  (void)state;
+  struct driver d;
+  struct client outsider, insider;
+  char out[1024];
+  start_with(&d, "--allow", "127.0.0.2/32, 10.0.0.0/8", NULL, NULL);
+  assert_int_equal(client_open_from(&outsider, d.port, "127.0.0.1", "127.0.0.1"), 0);
+  assert_int_equal(client_open_from(&insider, d.port, "127.0.0.2", "127.0.0.1"), 0);
+  assert_false(pongs(&outsider, 300));
+  client_send(&outsider, "/hushd/config/save", lo_message_new());
+  client_send(&outsider, "/hushd/param/threshold", msg_f(7));
+  assert_true(pongs(&insider, 2000));
+  struct status s = status_on(&insider);
+  assert_int_equal(s.refused, 3);
+  assert_int_equal(s.dropped, 0);
+  char got[256];
+  lo_message r = ask_on(&insider, "/hushd/param/threshold", NULL, got);
+  assert_float_equal(arg_f(r, 0), (float)hp_info(HP_threshold)->def, 0);
+  lo_message_free(r);
+  char conf[512];
+  snprintf(conf, sizeof conf, "%s/hushd.conf", state_dir);
+  assert_int_not_equal(access(conf, F_OK), 0);
+  client_close(&outsider);
+  client_close(&insider);
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  assert_non_null(strstr(out, "osc_refused 3\n"));
+}
+
+/* This machine's first IPv4 address that is not loopback, or NULL. */
+static const char *non_loopback_ipv4(char *buf, size_t len) {
+  FILE *p = popen("hostname -I 2>/dev/null", "r");
+  if (!p) return NULL;
+  char line[512] = {0};
+  char *got = fgets(line, sizeof line, p);
+  pclose(p);
+  for (char *w = got ? strtok(line, " \n") : NULL; w; w = strtok(NULL, " \n"))
+    if (!strchr(w, ':') && strncmp(w, "127.", 4)) return snprintf(buf, len, "%s", w), buf;
+  return NULL;
+}
+
+static void test_by_default_only_loopback_senders_are_obeyed_even_on_every_address(
+    void **state) {
+  (void)state;
+  char ip[64], out[1024];
+  if (!non_loopback_ipv4(ip, sizeof ip)) skip(); /* no network interface but lo */
+  struct driver d;
+  struct client lan, local, local6;
+  start_with(&d, "--bind", "::", NULL, NULL); /* every address, IPv4 and IPv6 */
+  assert_int_equal(client_open_from(&lan, d.port, ip, ip), 0);
+  assert_int_equal(client_open_from(&local, d.port, "127.0.0.1", "127.0.0.1"), 0);
+  assert_int_equal(client_open_from(&local6, d.port, "::1", "::1"), 0);
+  assert_false(pongs(&lan, 300));
+  assert_true(pongs(&local, 2000)); /* seen as ::ffff:127.0.0.1 */
+  assert_true(pongs(&local6, 2000));
+  assert_int_equal(status_on(&local).refused, 1);
+  client_close(&lan);
+  client_close(&local);
+  client_close(&local6);
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  /* and a LAN allowed by name is obeyed */
+  char net[80];
+  snprintf(net, sizeof net, "%s/32", ip);
+  start_with(&d, "--bind", "0.0.0.0", "--allow", net);
+  assert_int_equal(client_open_from(&lan, d.port, ip, ip), 0);
+  assert_true(pongs(&lan, 2000));
+  client_close(&lan);
+  assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+}
+
+static void test_a_bad_allow_list_is_a_start_up_error_naming_the_entry(void **state) {
+  (void)state;
+  char cmd[1024], out[1024] = {0};
+  snprintf(cmd, sizeof cmd, "'%s' --no-audio --allow '10.0.0.0/8,10.1/33' 2>&1", driver_exe);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+  assert_string_equal(out, "osc-testd: OSC allow list: '10.1/33' is not an address or network "
+                           "(e.g. 192.168.1.0/24, fd00::/8, 10.0.0.7)\n");
+}
+
+static void test_meters_come_at_most_20_a_second_and_leases_last_at_most_10_minutes(
+    void **state) {
+  (void)state;
+  char got[256];
+  lo_message m = msg_f(0.01f); /* a float just under 0.01: accepted */
+  lo_message_add_float(m, 3600);
+  double t0 = now_s(); /* before the request: no push can come before it */
+  lo_message r = ask("/hushd/subscribe", m, got);
+  assert_string_equal(got, "/hushd/subscribe");
+  assert_float_equal(arg_f(r, 0), 0.05f, 0);
+  assert_float_equal(arg_f(r, 1), 600.f, 0);
+  lo_message_free(r);
+  /* pushes at 0, 0.05, ... 0.95 s after the request at the earliest: at most 20 in its
+   * first 0.975 s, however late this thread runs; a 0.01 s interval would give 98 */
+  int n = count_meters(&cl, 0.975 - (now_s() - t0), NULL);
+  assert_in_range(n, 10, 20);
+  lo_message_free(ask("/hushd/unsubscribe", NULL, got));
 }
 
 static void test_learn_replies_learned_when_done(void **state) {
@@ -523,7 +699,7 @@ static void write_file(const char *name, const char *header, const char *line, i
 
 static void test_profile_save_and_load_round_trip_in_the_state_folder(void **state) {
   (void)state;
-  char got[256], file[512], text[64] = {0};
+  char got[256], file[512], text[128] = {0};
   set_param("adapt", 0); /* freeze the model so its floor is steady */
   usleep(50000);
   float frozen = status().noise_floor_db;
@@ -536,7 +712,8 @@ static void test_profile_save_and_load_round_trip_in_the_state_folder(void **sta
   assert_non_null(f);
   assert_true(fread(text, 1, sizeof text - 1, f) > 0);
   fclose(f);
-  assert_memory_equal(text, "hushd-noise-profile 1\nrate 48000\nfft 1024\nbins 513\n", 49);
+  assert_memory_equal(text, "hushd-noise-profile 2\nkind ", 27);
+  assert_non_null(strstr(text, "\nrate 48000\nfft 1024\nbins 513\n"));
 
   /* every bin at 0 dB: the floor meter reads 0 dB minus a full-scale sine's bin power */
   write_file("flat.profile", "hushd-noise-profile 1\nrate 48000\nfft 1024\nbins 513\n",
@@ -588,6 +765,87 @@ static void test_profile_save_creates_a_missing_state_folder(void **state) {
   assert_int_equal(access(file, R_OK), 0);
   client_close(&c);
   assert_int_equal(driver_stop(&fresh, out, sizeof out), 0);
+}
+
+/* Sends a bundle of n /hushd/profile/save NAMEk messages (k from first) and
+ * /hushd/config/save, as one datagram. */
+static void send_save_bundle(struct client *c, int first, int n) {
+  lo_bundle b = lo_bundle_new(LO_TT_IMMEDIATE);
+  for (int k = first; k < first + n; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "p%04d", k);
+    lo_bundle_add_message(b, "/hushd/profile/save", msg_s(name));
+  }
+  lo_bundle_add_message(b, "/hushd/config/save", lo_message_new());
+  size_t len = 0;
+  void *data = lo_bundle_serialise(b, NULL, &len);
+  assert_true(len < 65507);
+  client_send_raw(c, data, len);
+  free(data);
+  lo_bundle_free_recursive(b);
+}
+
+static int count_files(const char *dir, const char *suffix) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '%s$'", dir, suffix);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p && fscanf(p, "%d", &n) != 1) n = -1;
+  if (p) pclose(p);
+  return n;
+}
+
+/* Seconds until c's /hushd/status is answered. */
+static double status_rtt(struct client *c) {
+  double t0 = now_s();
+  status_on(c);
+  return now_s() - t0;
+}
+
+static void test_2000_saves_in_bundles_hold_up_nothing_and_write_one_file(void **state) {
+  (void)state;
+  char got[256], dir[512], out[1024];
+  for (int audio = 0; audio < 2; audio++) {
+    snprintf(dir, sizeof dir, "%s/saves%d", state_dir, audio);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *argv[] = {(char *)driver_exe, "--state-dir", dir, audio ? NULL : "--no-audio", NULL};
+    struct driver d;
+    struct client sender, asker;
+    assert_int_equal(driver_start(&d, argv), 0);
+    assert_int_equal(client_open(&sender, d.port), 0);
+    assert_int_equal(client_open(&asker, d.port), 0);
+    int dropped0 = status_on(&asker).dropped;
+    double base = status_rtt(&asker);
+    send_save_bundle(&sender, 0, 1000);
+    send_save_bundle(&sender, 1000, 1000);
+    /* without a stream each save used to wait 1 s for the audio thread, on the OSC thread */
+    double rtt = status_rtt(&asker);
+    printf("# 2000 saves + 2 config saves in 2 bundles (%s): /hushd/status answered in "
+           "%.1f ms (idle: %.1f ms)\n", audio ? "audio running" : "no stream", rtt * 1e3,
+           base * 1e3);
+    assert_true(rtt < 0.1);
+    /* 128 messages a datagram are handled, the rest dropped */
+    assert_int_equal(status_on(&asker).dropped - dropped0, 2 * (1001 - 128));
+    /* the one job that ran ends (the save's wait for a hop is 1 s); then the slot is free */
+    double end = now_s() + 3;
+    lo_message r = NULL;
+    while (now_s() < end) {
+      r = ask_on(&asker, "/hushd/profile/save", msg_s("after"), got);
+      if (strcmp(got, "/hushd/error") || !strstr(arg_s(r, 1), "in progress")) break;
+      lo_message_free(r);
+      r = NULL;
+      usleep(50000);
+    }
+    assert_non_null(r);
+    assert_string_equal(got, audio ? "/hushd/profile/save" : "/hushd/error");
+    lo_message_free(r);
+    /* p0000 and "after" with a stream, none without; never the other 1999 */
+    assert_int_equal(count_files(dir, ".profile"), audio ? 2 : 0);
+    assert_int_equal(count_files(dir, ".conf"), 0);
+    client_close(&sender);
+    client_close(&asker);
+    assert_int_equal(driver_stop(&d, out, sizeof out), 0);
+  }
 }
 
 static void test_config_save_writes_through_the_daemon(void **state) {
@@ -656,6 +914,7 @@ int main(int argc, char **argv) {
   driver_exe = argv[1];
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ping_replies_pong_from_the_server_port),
+      cmocka_unit_test(test_status_counts_bad_samples_and_levels_stay_finite),
       cmocka_unit_test(test_replies_go_to_the_senders_port_only),
       cmocka_unit_test(test_every_live_param_round_trips_and_restart_params_are_refused),
       cmocka_unit_test(test_ints_doubles_int64_bools_and_text_are_accepted),
@@ -670,9 +929,15 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_unsubscribe_stops_the_meters),
       cmocka_unit_test(test_at_most_16_subscribers),
       cmocka_unit_test(test_subscribers_are_told_of_changes_made_by_others),
+      cmocka_unit_test(test_a_bundle_of_100_changes_reaches_subscribers_once_with_the_last_value),
+      cmocka_unit_test(test_senders_outside_the_allow_list_are_dropped_unanswered_and_counted),
+      cmocka_unit_test(test_by_default_only_loopback_senders_are_obeyed_even_on_every_address),
+      cmocka_unit_test(test_a_bad_allow_list_is_a_start_up_error_naming_the_entry),
+      cmocka_unit_test(test_meters_come_at_most_20_a_second_and_leases_last_at_most_10_minutes),
       cmocka_unit_test(test_learn_replies_learned_when_done),
       cmocka_unit_test(test_profile_save_and_load_round_trip_in_the_state_folder),
       cmocka_unit_test(test_profile_save_creates_a_missing_state_folder),
+      cmocka_unit_test(test_2000_saves_in_bundles_hold_up_nothing_and_write_one_file),
       cmocka_unit_test(test_config_save_writes_through_the_daemon),
       cmocka_unit_test(test_without_config_or_audio_the_requests_fail_cleanly),
       cmocka_unit_test(test_a_port_in_use_is_a_start_up_error_naming_the_port),

@@ -54,7 +54,7 @@ static struct engine *make(void) {
 static char *flat_profile(double mean_db) {
   size_t len = 64 + 513 * 32;
   char *t = malloc(len);
-  int n = snprintf(t, len, "hushd-noise-profile 1\nrate 48000\nfft 1024\nbins 513\n");
+  int n = snprintf(t, len, "hushd-noise-profile 2\nkind learned\nrate 48000\nfft 1024\nbins 513\n");
   for (int k = 0; k < 513; k++) n += snprintf(t + n, len - n, "%.4f 5.0000\n", mean_db);
   return t;
 }
