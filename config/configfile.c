@@ -35,8 +35,10 @@ static int key_find(const char *section, const char *name) {
   return -1;
 }
 
+/* inih reads a ';' after a blank as the start of a comment, also right after the '=':
+ * a value that starts with ';' (it can, as "key =;x" reads) follows the '=' unspaced. */
 static void put_key(FILE *out, const char *name, const char *value) {
-  fprintf(out, "%s =%s%s\n", name, *value ? " " : "", value);
+  fprintf(out, "%s =%s%s\n", name, *value && *value != ';' ? " " : "", value);
 }
 
 static void key_format(const struct settings *s, int k, char *buf, size_t len) {
@@ -317,22 +319,28 @@ static char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
-struct configfile *configfile_read(const char *path, struct settings *s, char *err,
-                                   size_t errlen) {
+struct configfile *configfile_parse(const char *path, const char *text, size_t len,
+                                    struct settings *s, char *err, size_t errlen) {
   struct configfile *f = calloc(1, sizeof *f);
-  size_t len = 0;
-  char *text = NULL;
-  if (!f || !(f->path = strdup(path))) {
+  if (!f || !(f->path = strdup(path)))
     snprintf(err, errlen, "%s: out of memory", path);
-  } else if (!(text = slurp(path, &len))) {
-    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-  } else if (parse_text(path, text, len, s, f, NULL, err, errlen) == 0) {
-    free(text);
+  else if (parse_text(path, text, len, s, f, NULL, err, errlen) == 0)
     return f;
-  }
-  free(text);
   configfile_destroy(f);
   return NULL;
+}
+
+struct configfile *configfile_read(const char *path, struct settings *s, char *err,
+                                   size_t errlen) {
+  size_t len = 0;
+  char *text = slurp(path, &len);
+  if (!text) {
+    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    return NULL;
+  }
+  struct configfile *f = configfile_parse(path, text, len, s, err, errlen);
+  free(text);
+  return f;
 }
 
 void configfile_destroy(struct configfile *f) {
@@ -454,16 +462,17 @@ void configfile_print(FILE *out, const struct settings *s) {
 static void put_rewritten(FILE *out, const char *line, size_t n, const char *value) {
   const char *end = line + n, *sep = line;
   while (sep < end && *sep != '=' && *sep != ':') sep++;
-  const char *v = sep < end ? sep + 1 : end;
+  const char *after = sep < end ? sep + 1 : end, *v = after;
   while (v < end && (*v == ' ' || *v == '\t')) v++;
-  /* the value ends at an inline comment (';' after a blank, as inih reads it) */
+  /* the value ends at an inline comment (';' after a blank, as inih reads it, the blanks
+   * right after the '=' included) */
   const char *c = v;
-  while (c < end && !(*c == ';' && c > v && (c[-1] == ' ' || c[-1] == '\t'))) c++;
+  while (c < end && !(*c == ';' && c > after && (c[-1] == ' ' || c[-1] == '\t'))) c++;
   const char *vend = c;
   while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t' || vend[-1] == '\r' ||
                       vend[-1] == '\n'))
     vend--;
-  fwrite(line, 1, (size_t)(v - line), out);
+  fwrite(line, 1, (size_t)((*value == ';' ? after : v) - line), out);
   fputs(value, out);
   fwrite(vend, 1, (size_t)(end - vend), out);
 }

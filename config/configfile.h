@@ -39,6 +39,10 @@ int configfile_user_path(char *path, size_t pathlen);
  * updated, so read into a scratch copy when the old settings must survive. */
 struct configfile *configfile_read(const char *path, struct settings *s, char *err,
                                    size_t errlen);
+/* configfile_read on text already in memory (len bytes, no NUL needed); path only
+ * names the file in messages. */
+struct configfile *configfile_parse(const char *path, const char *text, size_t len,
+                                    struct settings *s, char *err, size_t errlen);
 void configfile_destroy(struct configfile *f);
 const char *configfile_path(const struct configfile *f);
 

@@ -3,6 +3,7 @@
 
 #include <alsa/asoundlib.h>
 #include <ctype.h>
+#include <errno.h>
 #include <jack/jack.h>
 #include <pa_jack.h>
 #include <stdarg.h>
@@ -84,6 +85,13 @@ int audio_init(const char *jack_client_name, char *err, size_t errlen) {
 
 void audio_done(void) { Pa_Terminate(); }
 
+/* PortAudio answers NULL for an index it does not know (or a device gone since
+ * Pa_Initialize): every lookup goes through these. */
+static const char *host_api_name(const PaDeviceInfo *d) {
+  const PaHostApiInfo *h = d ? Pa_GetHostApiInfo(d->hostApi) : NULL;
+  return h && h->name ? h->name : "?";
+}
+
 void audio_list_devices(FILE *out) {
   int n = Pa_GetDeviceCount();
   int din = Pa_GetDefaultInputDevice(), dout = Pa_GetDefaultOutputDevice();
@@ -91,8 +99,8 @@ void audio_list_devices(FILE *out) {
           "rate Hz");
   for (int i = 0; i < n; i++) {
     const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
-    const PaHostApiInfo *h = Pa_GetHostApiInfo(d->hostApi);
-    fprintf(out, "%5d  %-32s %-12s %4d %4d %8.0f%s%s\n", i, d->name, h ? h->name : "?",
+    if (!d) continue;
+    fprintf(out, "%5d  %-32s %-12s %4d %4d %8.0f%s%s\n", i, d->name, host_api_name(d),
             d->maxInputChannels, d->maxOutputChannels, d->defaultSampleRate,
             i == din ? "  default input" : "", i == dout ? "  default output" : "");
   }
@@ -118,11 +126,28 @@ static void list_candidates(char *buf, size_t len, int input, const char *needle
   int n = Pa_GetDeviceCount(), any = 0;
   for (int i = 0; i < n && used < len; i++) {
     const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
-    if (!channels_of(d, input) || (needle && !contains_nocase(d->name, needle))) continue;
+    if (!d || !channels_of(d, input) || (needle && !contains_nocase(d->name, needle)))
+      continue;
     used += (size_t)snprintf(buf + used, len - used, "%s%d \"%s\" (%s)", any++ ? ", " : "",
-                             i, d->name, Pa_GetHostApiInfo(d->hostApi)->name);
+                             i, d->name, host_api_name(d));
   }
   if (!any && used < len) snprintf(buf + used, len - used, "none");
+}
+
+/* A spec of digits, with an optional sign, is an index; anything else is (part of) a
+ * name, "2i2" included. */
+static int is_index(const char *spec) {
+  const char *d = spec + (*spec == '-' || *spec == '+');
+  return *d && strspn(d, "0123456789") == strlen(d);
+}
+
+/* The index spec names among n devices, or -1 when it is out of range (however many
+ * digits it has: no wrap-around). */
+static int parse_index(const char *spec, int n) {
+  errno = 0;
+  char *end;
+  long v = strtol(spec, &end, 10);
+  return errno || *end || v < 0 || v >= n ? -1 : (int)v;
 }
 
 /* Returns the device index for spec (NULL = default), or -1 with a message. */
@@ -142,10 +167,15 @@ static int find_device(const char *spec, int input, int channels, int *bad_name,
                dir);
       return -1;
     }
-  } else if (spec[0] && strspn(spec, "0123456789") == strlen(spec)) {
-    found = atoi(spec);
-    if (found >= n) {
+  } else if (is_index(spec)) {
+    found = parse_index(spec, n);
+    if (found < 0) {
       *bad_name = 1;
+      if (n <= 0) {
+        snprintf(err, errlen, "--%s-device %s: no device with that index: PortAudio found "
+                 "no audio devices", dir, spec);
+        return -1;
+      }
       int k = snprintf(err, errlen, "--%s-device %s: no device with that index; %s devices: ",
                        dir, spec, dir);
       if (k > 0 && (size_t)k < errlen) list_candidates(err, errlen, input, NULL);
@@ -155,7 +185,7 @@ static int find_device(const char *spec, int input, int channels, int *bad_name,
     int matches = 0;
     for (int i = 0; i < n; i++) {
       const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
-      if (!channels_of(d, input)) continue;
+      if (!d || !channels_of(d, input)) continue;
       if (!strcasecmp(d->name, spec)) { /* an exact name wins over substrings */
         found = i;
         matches = 1;
@@ -177,6 +207,12 @@ static int find_device(const char *spec, int input, int channels, int *bad_name,
     }
   }
   const PaDeviceInfo *d = Pa_GetDeviceInfo(found);
+  if (!d) {
+    *bad_name = 1;
+    snprintf(err, errlen, "%s device %d: PortAudio has no such device (see hushd "
+             "--list-devices)", dir, found);
+    return -1;
+  }
   if (channels_of(d, input) < channels) {
     *bad_name = 1;
     snprintf(err, errlen, "%s device %d \"%s\" has %d %s channels, %d asked (--channels)", dir,
@@ -275,8 +311,9 @@ size_t audio_ring_frames(const struct audio_config *cfg) {
  * is unknown, counted as 0. */
 static double sane_latency_s(double s) { return s >= 0 && s < 10 ? s : 0; }
 
-static PaStreamParameters params_for(int dev, int channels, int input) {
-  const PaDeviceInfo *d = Pa_GetDeviceInfo(dev);
+/* d: dev's info (not NULL: find_device checked it) */
+static PaStreamParameters params_for(int dev, const PaDeviceInfo *d, int channels,
+                                     int input) {
   PaStreamParameters p = {.device = dev, .channelCount = channels,
                           .sampleFormat = paFloat32,
                           .suggestedLatency = input ? d->defaultLowInputLatency
@@ -314,14 +351,15 @@ struct audio *audio_open(const struct audio_config *cfg, struct ring *in, struct
   size_t prefill = prefill_frames(cfg, a->duplex);
   ring_write(out, NULL, prefill);
 
-  PaStreamParameters ip = params_for(idev, cfg->channels, 1);
-  PaStreamParameters op = params_for(odev, cfg->channels, 0);
+  const PaDeviceInfo *di = Pa_GetDeviceInfo(idev), *dout = Pa_GetDeviceInfo(odev);
+  PaStreamParameters ip = params_for(idev, di, cfg->channels, 1);
+  PaStreamParameters op = params_for(odev, dout, cfg->channels, 0);
   PaStreamFlags fl = paClipOff | paDitherOff;
   /* PortAudio's JACK host API re-blocks a fixed callback size through a buffer of one
    * more period; with an unspecified size it hands over JACK's own period unbuffered
    * (audio_callback_frames lets the caller check that it is cfg->frames). */
-  const PaHostApiInfo *api = Pa_GetHostApiInfo(Pa_GetDeviceInfo(idev)->hostApi);
-  unsigned long fpb = api->type == paJACK && a->duplex ? paFramesPerBufferUnspecified
+  const PaHostApiInfo *api = Pa_GetHostApiInfo(di->hostApi);
+  unsigned long fpb = api && api->type == paJACK && a->duplex ? paFramesPerBufferUnspecified
                                                        : (unsigned long)cfg->frames;
   if (a->duplex) {
     if (pa_failed(Pa_OpenStream(&a->in_stream, &ip, &op, cfg->rate_hz, fpb, fl, duplex_cb, a),
@@ -335,14 +373,13 @@ struct audio *audio_open(const struct audio_config *cfg, struct ring *in, struct
     goto fail;
   }
 
-  const PaDeviceInfo *di = Pa_GetDeviceInfo(idev), *dout = Pa_GetDeviceInfo(odev);
   const PaStreamInfo *si = Pa_GetStreamInfo(a->in_stream), *so = Pa_GetStreamInfo(a->out_stream);
   info->input_index = idev;
   info->output_index = odev;
   info->duplex = a->duplex;
   info->input_name = di->name;
   info->output_name = dout->name;
-  info->host_api = Pa_GetHostApiInfo(di->hostApi)->name;
+  info->host_api = host_api_name(di);
   info->prefill_frames = prefill;
   info->device_latency_ms = 1000.0 * (sane_latency_s(si ? si->inputLatency : 0) +
                                       sane_latency_s(so ? so->outputLatency : 0));

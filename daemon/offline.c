@@ -20,11 +20,32 @@
 
 #define CHUNK 4096 /* frames per read (rounded up to whole hops) */
 
-/* Set by SIGINT/SIGTERM during a run: the loop stops and every temporary file goes. */
+/* The signal (SIGINT, SIGTERM, or SIGHUP: the terminal was closed) that arrived during a
+ * run, else 0: the loop stops and every temporary file goes. */
 static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
+static void on_signal(int sig) { interrupted = sig; }
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
+
+/* Catches the stop signals, except those ignored when hushd started (nohup, a background
+ * job): the user asked for the run to survive them. */
+static void catch_stop_signals(struct sigaction *old) {
+  struct sigaction act = {.sa_handler = on_signal};
+  sigemptyset(&act.sa_mask);
+  for (size_t i = 0; i < N_STOP_SIGNALS; i++) {
+    sigaction(stop_signals[i], NULL, &old[i]);
+    if (old[i].sa_handler != SIG_IGN) sigaction(stop_signals[i], &act, NULL);
+  }
+}
+
+static void restore_stop_signals(const struct sigaction *old) {
+  for (size_t i = 0; i < N_STOP_SIGNALS; i++) sigaction(stop_signals[i], &old[i], NULL);
+}
+
+static const char *signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP"
+                                                                               : "a signal";
 }
 
 /* A file being made: written under a temporary name in the same folder, renamed to its
@@ -148,13 +169,74 @@ static SNDFILE *open_input(const char *path, SF_INFO *info, struct stat *st, cha
              sf_strerror(NULL));
     return NULL;
   }
-  if (info->frames <= 0) {
-    snprintf(err, errlen, "%s: holds no audio (0 frames)", path);
+  if (offline_check_input(in, info, path, err, errlen)) {
     sf_close(in);
     return NULL;
   }
-  if (pcm_scale(info->format)) sf_command(in, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
   return in;
+}
+
+/* A data size of 2^31 - 1 or more in a RIFF header is a streaming writer's "unknown". */
+#define UNKNOWN_DATA_SIZE 0x7fffffffLL
+
+/* The WAV data size line of libsndfile's log of the header, "data : 384000" or, when
+ * the file holds less, "data : 384000 (should be 149956)": returns how many of the
+ * two numbers it found (said, then is). */
+static int header_data_size(SNDFILE *in, long long *said, long long *is) {
+  char log[4096];
+  sf_command(in, SFC_GET_LOG_INFO, log, sizeof log);
+  for (const char *l = log; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+    int n = sscanf(l, "data : %lld (should be %lld)", said, is);
+    if (n > 0) return n;
+  }
+  return 0;
+}
+
+/* A RIFF header that announces more data than the file holds: libsndfile then reads
+ * what is there and says so only in its log. Returns the ratio announced / present
+ * (> 1), or 0 when the file is whole or its length unknown. */
+static double header_cut_short(SNDFILE *in) {
+  long long said, is;
+  if (header_data_size(in, &said, &is) == 2 && said > is && is > 0 &&
+      said < UNKNOWN_DATA_SIZE)
+    return (double)said / (double)is;
+  return 0;
+}
+
+/* A WAV stream read from a pipe whose header could not give its length: it ends where
+ * the data ends. */
+static int length_unknown(SNDFILE *in, const SF_INFO *info) {
+  long long said, is;
+  return !info->seekable && header_data_size(in, &said, &is) == 1 &&
+         said >= UNKNOWN_DATA_SIZE;
+}
+
+int offline_check_input(SNDFILE *in, const SF_INFO *info, const char *name, char *err,
+                        size_t errlen) {
+  if (info->frames <= 0) {
+    snprintf(err, errlen, "%s: holds no audio (0 frames)", name);
+    return -1;
+  }
+  double cut = header_cut_short(in), s = (double)info->frames / info->samplerate;
+  if (cut > 0) {
+    snprintf(err, errlen, "%s: the file is cut short: its header announces %.3f s of audio, "
+             "it holds %.3f s", name, s * cut, s);
+    return -1;
+  }
+  if (pcm_scale(info->format)) sf_command(in, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
+  return 0;
+}
+
+/* After a read gave fewer frames than asked, with done frames read in all: 0 at the
+ * end the header announced, else -1 with a message (damaged or cut-short input). */
+static int read_failed(SNDFILE *in, const SF_INFO *info, sf_count_t done, const char *name,
+                       char *err, size_t errlen) {
+  if (!sf_error(in) && (done >= info->frames || length_unknown(in, info))) return 0;
+  snprintf(err, errlen, "%s: the file is cut short or damaged: read %.3f s of the %.3f s its "
+           "header announces (%s)", name, (double)done / info->samplerate,
+           (double)info->frames / info->samplerate,
+           sf_error(in) ? sf_strerror(in) : "no more data");
+  return -1;
 }
 
 /* Refuses, before anything is created, an output that would replace the input (the
@@ -188,18 +270,26 @@ static char *profile_text(const struct engine *e) {
 }
 
 /* Learns the noise from the first learn_s seconds with a throw-away engine and loads
- * the profile into e, so the whole file, its start included, is gated with it. */
+ * the profile into e, so the whole file, its start included, is gated with it. Returns
+ * 0, or 1 (no memory) or 2 (the input cannot be read) with a message. */
 static int learn_first_seconds(struct engine *e, const struct hp_values *p, SNDFILE *in,
                                const SF_INFO *info, float learn_s, float *buf,
-                               size_t buf_frames, char *err, size_t errlen) {
+                               size_t buf_frames, const char *in_name, char *err,
+                               size_t errlen) {
   struct engine *l = engine_create(p, info->samplerate, info->channels, 0, err, errlen);
-  if (!l) return -1;
+  if (!l) return 1;
   sf_count_t want = (sf_count_t)(learn_s * info->samplerate);
   if (want > info->frames) want = info->frames;
   engine_learn(l, (float)want / info->samplerate);
-  for (sf_count_t done = 0, n; done < want; done += n) {
+  for (sf_count_t done = 0, n, got; done < want; done += n) {
     n = want - done < (sf_count_t)buf_frames ? want - done : (sf_count_t)buf_frames;
-    if ((n = read_frames(in, info, buf, n)) <= 0) break;
+    got = read_frames(in, info, buf, n);
+    if (interrupted) break; /* denoise() says so and stops */
+    if (got < n || sf_error(in)) {
+      read_failed(in, info, done + got, in_name, err, errlen);
+      engine_destroy(l);
+      return 2;
+    }
     engine_process(l, buf, buf, (size_t)n);
   }
   /* the tracker needs the last hop collected: push the engine's latency of silence */
@@ -209,7 +299,7 @@ static int learn_first_seconds(struct engine *e, const struct hp_values *p, SNDF
     engine_process(l, buf, buf, n);
   }
   char *text = profile_text(l);
-  int rc = -1;
+  int rc = 1;
   if (!text)
     snprintf(err, errlen, "out of memory");
   else if (engine_profile_load(e, text, err, errlen) == 0)
@@ -217,8 +307,8 @@ static int learn_first_seconds(struct engine *e, const struct hp_values *p, SNDF
   free(text);
   engine_destroy(l);
   if (!rc && sf_seek(in, 0, SEEK_SET) < 0) {
-    snprintf(err, errlen, "cannot rewind the input after learning");
-    rc = -1;
+    snprintf(err, errlen, "%s: cannot rewind the input after learning", in_name);
+    rc = 2;
   }
   return rc;
 }
@@ -226,23 +316,34 @@ static int learn_first_seconds(struct engine *e, const struct hp_values *p, SNDF
 /* Runs the whole input through the engine into out, hop by hop so that the mask of
  * every hop can go to the picture. The engine's first `latency` output frames are
  * dropped and as many frames of silence pushed at the end, so the output lines up with
- * the input and has its length. Returns 0, or -1 with a message. */
+ * the input and has its length. Returns 0, or 1 (write failed, interrupted) or 2 (the
+ * input is cut short or damaged) with a message. */
 static int denoise(struct engine *e, SNDFILE *in, const SF_INFO *info, SNDFILE *out,
                    struct picture *pic, int quiet, float *buf, size_t buf_frames,
-                   const char *out_name, char *err, size_t errlen) {
+                   const char *in_name, const char *out_name, char *err, size_t errlen) {
   const size_t ch = info->channels, hop = engine_hop_size(e);
   size_t skip = engine_latency_frames(e), flush = skip;
-  sf_count_t written = 0;
+  sf_count_t written = 0, read = 0, eof = 0;
   long long pushed = 0; /* frames given to the engine */
   struct progress bar;
-  int rc = -1;
+  int rc = 1;
   progress_start(&bar, (double)info->frames / info->samplerate, quiet);
   for (;;) {
     if (interrupted) {
-      snprintf(err, errlen, "interrupted; %s left as it was", out_name);
+      snprintf(err, errlen, "interrupted by %s; %s left as it was", signal_name(interrupted),
+               out_name);
       goto done;
     }
-    sf_count_t n = read_frames(in, info, buf, (sf_count_t)buf_frames);
+    sf_count_t n = eof ? 0 : read_frames(in, info, buf, (sf_count_t)buf_frames);
+    read += n;
+    if (interrupted) continue; /* a signal cuts a read short: not the file's fault */
+    if (!eof && (n < (sf_count_t)buf_frames || sf_error(in))) {
+      eof = 1;
+      if (read_failed(in, info, read, in_name, err, errlen)) {
+        rc = 2;
+        goto done;
+      }
+    }
     if (n > 0) {
       if (pic) picture_add_input(pic, buf, (size_t)n);
     } else {
@@ -278,6 +379,25 @@ static int denoise(struct engine *e, SNDFILE *in, const SF_INFO *info, SNDFILE *
   rc = 0;
 done:
   progress_end(&bar);
+  return rc;
+}
+
+int offline_process(struct engine *e, const struct hp_values *p, float learn_s, SNDFILE *in,
+                    const SF_INFO *info, SNDFILE *out, struct picture *pic, int quiet,
+                    const char *in_name, const char *out_name, char *err, size_t errlen) {
+  size_t hop = (size_t)engine_hop_size(e), buf_frames = (CHUNK + hop - 1) / hop * hop;
+  float *buf = malloc(buf_frames * info->channels * sizeof(float));
+  if (!buf) {
+    snprintf(err, errlen, "out of memory");
+    return 1;
+  }
+  int rc = learn_s > 0 ? learn_first_seconds(e, p, in, info, learn_s, buf, buf_frames,
+                                             in_name, err, errlen)
+                       : 0;
+  if (!rc)
+    rc = denoise(e, in, info, out, pic, quiet, buf, buf_frames, in_name, out_name, err,
+                 errlen);
+  free(buf);
   return rc;
 }
 
@@ -319,10 +439,8 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   int rc = 2;
   struct engine *e = NULL;
   struct picture *pic = NULL;
-  float *buf = NULL;
-  size_t buf_frames = 0;
   struct pending wav = {.fd = -1}, png = {.fd = -1}, prof = {.fd = -1};
-  struct sigaction act = {.sa_handler = on_signal}, old_int, old_term;
+  struct sigaction old[N_STOP_SIGNALS];
   int handlers = 0;
   char msg[512];
 
@@ -340,25 +458,15 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   if (s->profile && profile_load_file(e, s->profile, err, errlen)) goto done;
 
   rc = 1;
-  size_t hop = (size_t)engine_hop_size(e);
-  buf_frames = (CHUNK + hop - 1) / hop * hop;
-  if (!(buf = malloc(buf_frames * info.channels * sizeof(float)))) {
-    snprintf(err, errlen, "out of memory");
-    goto done;
-  }
-  if (s->learn_s > 0 && learn_first_seconds(e, &s->params, in, &info, s->learn_s, buf,
-                                            buf_frames, err, errlen))
-    goto done;
   if (s->spectrogram &&
-      !(pic = picture_create(info.samplerate, info.channels, engine_fft_size(e), (int)hop,
-                             info.frames, err, errlen)))
+      !(pic = picture_create(info.samplerate, info.channels, engine_fft_size(e),
+                             engine_hop_size(e), info.frames, err, errlen)))
     goto done;
 
   /* From here on temporary files exist: a signal only asks the loop to stop, so that
    * they are removed. A folder that cannot be written is a bad argument too (2). */
   interrupted = 0;
-  sigaction(SIGINT, &act, &old_int);
-  sigaction(SIGTERM, &act, &old_term);
+  catch_stop_signals(old);
   handlers = 1;
   rc = 2;
   if (pending_open(&wav, s->output, err, errlen) ||
@@ -375,8 +483,10 @@ int offline_run(const struct settings *s, char *err, size_t errlen) {
   sf_command(out, SFC_SET_CLIPPING, NULL, SF_TRUE);
   if (pcm_scale(info.format)) sf_command(out, SFC_SET_NORM_FLOAT, NULL, SF_FALSE);
 
-  if (denoise(e, in, &info, out, pic, s->quiet, buf, buf_frames, s->output, err, errlen))
+  if ((rc = offline_process(e, &s->params, s->learn_s, in, &info, out, pic, s->quiet,
+                           s->input, s->output, err, errlen)))
     goto done;
+  rc = 1;
   sf_write_sync(out);
   int close_failed = sf_close(out);
   out = NULL;
@@ -401,12 +511,8 @@ done:
   pending_discard(&wav);
   pending_discard(&png);
   pending_discard(&prof);
-  if (handlers) {
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-  }
+  if (handlers) restore_stop_signals(old);
   picture_destroy(pic);
-  free(buf);
   engine_destroy(e);
   sf_close(in);
   return rc;

@@ -8,7 +8,8 @@ HUSHD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config
   libasound2-dev libjack-jackd2-dev jackd2 jack-tools espeak-ng systemd
   python3 python3-numpy python3-scipy python3-soundfile
   pipewire pipewire-bin pipewire-pulse wireplumber pulseaudio-utils dbus-daemon ladspa-sdk
-  groff-base bash-completion debhelper dpkg-dev devscripts lintian fakeroot"
+  groff-base bash-completion debhelper dpkg-dev devscripts lintian fakeroot
+  clang libclang-rt-14-dev"
 
 hushd_install_deps() {
   local missing=() p

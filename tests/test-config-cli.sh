@@ -5,6 +5,8 @@
 # - every tests/config/bad_*.conf makes hushd exit with status 2 and print its
 #   expected "FILE:LINE: message" line
 # - --print-config shows the file's values with the command line on top
+# - an input device index too large for an int (it used to wrap to -1 and crash hushd)
+#   or negative is exit status 2 with a message, on whatever devices this machine has
 set -u
 hushd=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") root=$2
 fails=0
@@ -44,6 +46,19 @@ done
 mkdir -p "$XDG_CONFIG_HOME/hushd"
 printf '[dsp]\nwet = 0.25\n' >"$XDG_CONFIG_HOME/hushd/hushd.conf"
 "$hushd" --print-config | grep -qxF "wet = 0.25" || fail "\$XDG_CONFIG_HOME/hushd/hushd.conf not read"
+
+# No JACK server (a name nobody runs): PortAudio finds this machine's devices, if any.
+# The input device is looked up first (the output, on JACK: tests/test-live-jack.py).
+for index in 4294967295 2147483648 99999999999999999999 -1; do
+  got=$(JACK_DEFAULT_SERVER="hushd-test-none-$$" JACK_NO_START_SERVER=1 \
+    "$hushd" --config /dev/null --no-osc --input-device "$index" 2>&1 >/dev/null)
+  status=$?
+  [ "$status" -eq 2 ] || fail "--input-device $index: exit status $status, expected 2"
+  case $got in
+    *"--input-device $index: no device with that index"*) ;;
+    *) fail "--input-device $index: stderr '$got'" ;;
+  esac
+done
 
 echo "$n bad files checked, $fails failures"
 [ "$fails" -eq 0 ]

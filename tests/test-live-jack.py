@@ -331,6 +331,9 @@ def test_devices(tmp):
                  r'.*\d+ "system" \(JACK Audio Connection Kit\)'),
                 (["--output-device", "999"],
                  r"--output-device 999: no device with that index; output devices: "
+                 r'.*"system"'),
+                (["--output-device", "4294967295"],  # used to wrap to -1 and crash
+                 r"--output-device 4294967295: no device with that index; output devices: "
                  r'.*"system"')):
             r = subprocess.run([HUSHD, *args], env=jack.env(), capture_output=True,
                                text=True, timeout=20)

@@ -8,11 +8,14 @@ and 48 kHz, mono and stereo, 16-bit and float; with reduction_db=0 it equals the
 (no delay) within -90 dB; with denoising on it is exactly what one engine_process call
 over the whole file gives after latency compensation (ENGINE_REF); channels_linked shares one mask; every kind of bad input
 exits 2 with its one-line message and leaves an existing output byte-identical with no
-temporary file behind; --spectrogram writes a 1200x900 PNG without changing the audio;
+temporary file behind; a WAV or FLAC cut short (header announces 4 s, the file holds
+less) is exit 2 naming the file and where it stopped, with or without --learn; SIGINT,
+SIGTERM and SIGHUP mid-run are exit 1, old output kept, no temporary file, and an
+ignored SIGHUP (nohup) stays ignored; --spectrogram writes a 1200x900 PNG without changing the audio;
 --save-profile/--profile round trip, a profile of another fft or rate is refused; the
 progress bar shows on a terminal only; --help/--version; --demo; NaN, +-Inf and 1e20 in a
 float file are counted in the closing message and taken as 0.
-Standard library only (WAV files are written and parsed here).
+WAV files are written and parsed here; FLAC files are written with python3-soundfile.
 """
 import array
 import math
@@ -27,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import zlib
+
+import soundfile
 
 HUSHD, PARAMS_H, ENGINE_REF = (os.path.abspath(a) for a in sys.argv[1:4])
 failures = []
@@ -291,25 +296,94 @@ check(rc == 2 and same and
       err == "hushd: self.wav: is the input file; write the result to another file\n",
       f"output = input: refused, input intact ({rc} {err!r})")
 
-# Interrupted: the input is a FIFO that the test feeds half of, then SIGINT. hushd
-# stops at its next block, removes its temporary file and leaves the old output.
-os.mkfifo("fifo.wav")
-with open("out.wav", "wb") as f:
-    f.write(OLD)
-p = subprocess.Popen([HUSHD, "-i", "fifo.wav", "-o", "out.wav"], stderr=subprocess.PIPE,
-                     text=True)
-with open("good.wav", "rb") as src, open("fifo.wav", "wb") as fifo:
-    data = src.read()
-    fifo.write(data[:len(data) // 2])
-    fifo.flush()
-    while not leftovers() and p.poll() is None:  # processing has begun
-        pass
-    p.send_signal(signal.SIGINT)
-err = p.communicate(timeout=60)[1]
-with open("out.wav", "rb") as f:
-    kept = f.read() == OLD
-check(p.returncode == 1 and err == "hushd: interrupted; out.wav left as it was\n" and kept and
-      not leftovers(), f"SIGINT: exit 1, old output kept, no temporary file ({err!r})")
+# --- cut short: the header announces 4 s, the file holds less -----------------------
+
+rng = random.Random(5)
+x = [rng.gauss(0, 0.1) for _ in range(4 * 48000)]  # noise: FLAC cannot pack it much
+write_wav("whole.wav", 48000, 1, x, PCM)
+soundfile.write("whole.flac", x, 48000, subtype="PCM_16")
+for name in ("whole.wav", "whole.flac"):
+    with open(name, "rb") as f:
+        data = f.read()
+    with open("cut" + name[5:], "wb") as f:
+        f.write(data[:150000])
+cut_cases = [
+    ("cut.wav", r"cut\.wav: the file is cut short: its header announces 4\.000 s of audio, it "
+     r"holds 1\.562 s"),
+    ("cut.flac", r"cut\.flac: the file is cut short or damaged: read 1\.\d+ s of the 4\.000 s "
+     r"its header announces \(.+\)"),
+]
+for extra in ([], ["--learn", "3"]):
+    for name, want in cut_cases:
+        out = "out" + name[3:]
+        with open(out, "wb") as f:
+            f.write(OLD)
+        rc, _, err = run("-i", name, "-o", out, *extra)
+        with open(out, "rb") as f:
+            kept = f.read() == OLD
+        check(rc == 2 and re.fullmatch("hushd: " + want + "\n", err) is not None and kept and
+              not leftovers(), f"{name} {' '.join(extra)}: exit 2, where it stopped, output "
+              f"kept, no temporary file (rc {rc}, {err!r}, kept {kept}, left {leftovers()})")
+# Through a pipe: a cut is found by the header's size; a streaming writer's "unknown"
+# size (0xffffffff) ends where the data ends.
+with open("whole.wav", "rb") as f:
+    data = f.read()
+stream = bytearray(data)
+stream[4:8] = stream[data.index(b"data") + 4:data.index(b"data") + 8] = b"\xff" * 4
+for what, feed, want_rc, want_err in (
+        ("cut", data[:150000], 2, r"hushd: /dev/stdin: the file is cut short or damaged: read "
+         r"1\.562 s of the 4\.000 s its header announces \(no more data\)\n"),
+        ("of unknown length", bytes(stream), 0, "")):
+    p = subprocess.run([HUSHD, "-i", "/dev/stdin", "-o", "piped.wav"], input=feed,
+                       capture_output=True, timeout=60)
+    err = p.stderr.decode()
+    frames = soundfile.info("piped.wav").frames if p.returncode == 0 else None
+    check(p.returncode == want_rc and re.fullmatch(want_err, err) is not None and
+          frames in (None, 4 * 48000) and not leftovers(),
+          f"WAV {what} through a pipe: exit {want_rc} ({p.returncode} {err!r} {frames})")
+for name in ("whole.wav", "whole.flac"):
+    rc, _, err = run("-i", name, "-o", "out" + name[5:], "--learn", "1")
+    info = soundfile.info("out" + name[5:])
+    check(rc == 0 and err == "" and info.frames == 4 * 48000,
+          f"{name} uncut: exit 0, 4 s out ({rc} {err!r} {info.frames})")
+
+# Interrupted: the input is a FIFO that the test feeds half of, then a signal. hushd
+# stops at its next block, removes its temporary file and leaves the old output. With
+# SIGHUP ignored when hushd starts (nohup), the run goes on to the end.
+
+
+def interrupt(sig, ignore_hup=False):
+    if not os.path.exists("fifo.wav"):
+        os.mkfifo("fifo.wav")
+    with open("out.wav", "wb") as f:
+        f.write(OLD)
+    ignore = (lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignore_hup else None
+    p = subprocess.Popen([HUSHD, "-i", "fifo.wav", "-o", "out.wav"], stderr=subprocess.PIPE,
+                         text=True, preexec_fn=ignore)
+    with open("good.wav", "rb") as src, open("fifo.wav", "wb") as fifo:
+        data = src.read()
+        fifo.write(data[:len(data) // 2])
+        fifo.flush()
+        while not leftovers() and p.poll() is None:  # processing has begun
+            pass
+        p.send_signal(sig)
+        if ignore_hup:
+            fifo.write(data[len(data) // 2:])
+    err = p.communicate(timeout=60)[1]
+    with open("out.wav", "rb") as f:
+        kept = f.read() == OLD
+    return p.returncode, err, kept
+
+
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    rc, err, kept = interrupt(sig)
+    check(rc == 1 and err == f"hushd: interrupted by {sig.name}; out.wav left as it was\n" and
+          kept and not leftovers(),
+          f"{sig.name}: exit 1, old output kept, no temporary file ({rc} {err!r})")
+rc, err, kept = interrupt(signal.SIGHUP, ignore_hup=True)
+check(rc == 0 and err == "" and not kept and not leftovers() and
+      len(read_wav("out.wav")["samples"]) == 48000,
+      f"SIGHUP ignored at start (nohup): the run ends, 1 s written ({rc} {err!r})")
 
 # --- spectrogram -----------------------------------------------------------------
 
