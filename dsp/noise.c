@@ -37,7 +37,7 @@
 #define SNAP_DB 3.f          /* an estimate this far above the floor ... */
 #define CEILING_EARLY_S 2.f  /* ... in the first seconds of a stream ... */
 #define SNAP_LATE_DB 10.f    /* ... (or this far, later) ... */
-#define SNAP_TO_DB 1.5f      /* ... comes down to this far above it */
+#define SNAP_TO_DB 1.5f      /* ... comes down to this far above it (see ceiling_step) */
 #define CEILING_MIN_S 0.2f   /* ... once the floor's window is this long (or at the start) */
 #define DROP_RATIO 0.15f      /* a bin's power this far under the estimate (-8.2 dB) ... */
 #define DROP_FRACTION 0.6f    /* ... in this share of the bins (Gaussian noise: 9.5 %) ... */
@@ -307,7 +307,11 @@ static void ceiling_step(struct noise *n, int k0, int k1) {
   float *restrict lambda = n->lambda;
   const float hi =
       n->frames_seen < n->early_frames || n->settle_left ? n->ceiling : n->ceiling_late;
-  const float to = n->snap_to;
+  /* after the start, for the rest of the early stretch, an estimate over the ceiling is
+   * only held at it: babble, crowds and modulated noise sit above their Gaussian-
+   * compensated minimum, and speech at the start has been snapped down already */
+  const float to =
+      n->frames_seen >= n->start_frames && n->frames_seen < n->early_frames ? hi : n->snap_to;
   for (int k = k0; k < k1; k++) {
     float f = floor[k];
     lambda[k] = lambda[k] > f * hi ? f * to : lambda[k];
