@@ -5,22 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Uniform in [-1, 1) from a xorshift32 state (seeded: reproducible on every machine). */
-static inline double pink_white(uint32_t *state) {
-  uint32_t x = *state;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *state = x;
-  return x / 2147483648.0 - 1.0;
-}
+#include "xorshift.h"
 
 /* Fills x with Paul Kellet's economy pink filter (about -3 dB/octave) on white noise
  * and returns its mean power. */
 static inline double pink_noise(float *x, size_t n, uint32_t *seed) {
   double b0 = 0, b1 = 0, b2 = 0, power = 0;
   for (size_t i = 0; i < n; i++) {
-    double w = pink_white(seed);
+    double w = xorshift_uniform(seed);
     b0 = 0.99765 * b0 + w * 0.0990460;
     b1 = 0.96300 * b1 + w * 0.2965164;
     b2 = 0.57000 * b2 + w * 1.0526913;

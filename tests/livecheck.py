@@ -14,7 +14,6 @@ faults (live_run, judge, judged_run, check_live_equals_offline).
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
+from verdict import DEV, check, failures, free_udp_port  # noqa: E402,F401
 
 HUSHD = JACK_LOOP = STALL_PROBE = HUSHCTL = None
 
@@ -38,16 +38,6 @@ def programs(hushd, jack_loop, stall_probe, hushctl=None):
 
 RATE, PERIOD = 48000, 256
 WORKER_PRIORITY = 40  # what hushd asks for its DSP worker (daemon/live.c RT_PRIORITY)
-DEV = ["--input-device", "system", "--output-device", "system", "--frames", str(PERIOD)]
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
 def noisy_speechlike(seconds, seed=7, with_voice=False):
     """Voiced 'syllables' (harmonics of a gliding f0, 120-240 Hz) with pauses, in white
     noise at -40 dBFS and 50 Hz hum: what a microphone in a room gives. The first
@@ -327,10 +317,3 @@ def hushctl(port, *args):
     r = subprocess.run([HUSHCTL, "--port", port, *args], capture_output=True, text=True,
                        timeout=10)
     return r.returncode, r.stdout.strip() + r.stderr.strip()
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-

@@ -6,15 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xorshift.h"
+
 /* xorshift32 uniform in [-1, 1): the same sequence on every machine */
-static inline float sig_uniform(uint32_t *state) {
-  uint32_t x = *state;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *state = x;
-  return (float)((double)x / 2147483648.0 - 1.0);
-}
+static inline float sig_uniform(uint32_t *state) { return (float)xorshift_uniform(state); }
 
 /* Gaussian via Box-Muller on the same generator */
 static inline float sig_gauss(uint32_t *state) {

