@@ -11,7 +11,8 @@
  *    once), and jumps to the minimum since the tracker began to take most bins for
  *    speech when that stays well above it (the noise rose: the SPP tracker alone would
  *    take it for speech for minutes); after a change, the floor holds the estimate as
- *    closely as at the start for a while;
+ *    closely as at the start for a while; an estimate left under the floor for
+ *    seconds climbs back to it slowly;
  *  - learning: the per-bin mean/spread of the dB level over a stretch of frames;
  *  - profiles: the model to and from text.
  * The measurements behind each constant are in docs/QUALITY.md.
@@ -52,8 +53,12 @@
 #define PROVISIONAL_S 0.1f   /* meanwhile, after this long, ... */
 #define PROVISIONAL_DB -6.f  /* ... the gate's estimate is at least this far under it */
 #define SETTLE_S 1.5f        /* after a change, the start's ceiling holds this long */
+#define RECOVER_UNDER_DB 2.f /* an estimate this far under the floor, the floor's window full, ... */
+#define RECOVER_HOLD_S 2.f   /* ... for this long ... */
+#define RECOVER_DB_PER_S 3.f /* ... rises at this rate, up to the floor (see recover_step) */
 #define NOISE_TINY 1e-20f     /* keeps the mean power above 0 */
 #define TRACK_S 0.016f        /* period of the tracker's update of one bin */
+#define MINSTAT_FULL_SUBWINDOWS 8 /* the floor's window is full (see minstat.c) */
 
 /* For exponentially distributed bin power (Gaussian noise) the dB level has a standard
  * deviation of 5.57 dB (the spread the adaptive model reports) and a mean 2.51 dB under
@@ -75,6 +80,9 @@ struct noise {
   float alpha_psd, alpha_spp; /* smoothing constants per update of a bin */
   float alpha_learned;        /* PSD smoothing once a profile was learned or loaded */
   float ceiling, ceiling_late, snap_to, rise, rise_floor; /* the *_DB above as ratios */
+  float recover_under, recover_step; /* RECOVER_UNDER_DB, the rise per cycle, as ratios */
+  int recover_hold;                  /* RECOVER_HOLD_S in cycles */
+  unsigned short *under;             /* cycles each bin has been under the floor */
   int early_frames;           /* CEILING_EARLY_S in frames */
   int settle_frames, settle_left; /* SETTLE_S in frames; frames of it left */
   int ceiling_cycles;         /* CEILING_MIN_S in cycles of the floor */
@@ -132,12 +140,13 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->busy = calloc(n->blocks, sizeof(int));
   n->shape = calloc(2 * (size_t)n->blocks, sizeof(float));
   n->std_db = calloc(bins, sizeof(float));
+  n->under = calloc(bins, sizeof *n->under);
   n->learn_db = calloc(bins, sizeof(double));
   n->learn_db2 = calloc(bins, sizeof(double));
   n->ms = minstat_create(bins, cycle_s);
   if (!n->lambda || !n->mean || !n->inv || !n->spread || !n->onset || !n->risen ||
       !n->quiet || !n->busy || !n->shape || !n->spp_avg || !n->std_db || !n->learn_db ||
-      !n->learn_db2 || !n->ms) {
+      !n->learn_db2 || !n->ms || !n->under) {
     noise_destroy(n);
     return NULL;
   }
@@ -150,6 +159,9 @@ struct noise *noise_create(int bins, float hop_s, int frames_per_window) {
   n->snap_to = db_ratio(SNAP_TO_DB);
   n->early_frames = (int)lrintf(CEILING_EARLY_S / hop_s);
   n->rise = db_ratio(RISE_DB);
+  n->recover_under = db_ratio(RECOVER_UNDER_DB);
+  n->recover_hold = (int)lrintf(RECOVER_HOLD_S / cycle_s);
+  n->recover_step = db_ratio(RECOVER_DB_PER_S * cycle_s);
   n->drop_frames = (int)lrintf(DROP_S / hop_s);
   n->rise_floor = db_ratio(RISE_OVER_FLOOR_DB);
   n->rise_fraction = RISE_FRACTION;
@@ -185,6 +197,7 @@ void noise_destroy(struct noise *n) {
   free(n->busy);
   free(n->shape);
   free(n->std_db);
+  free(n->under);
   free(n->learn_db);
   free(n->learn_db2);
   minstat_destroy(n->ms);
@@ -220,6 +233,7 @@ static void model_from_profile(struct noise *n, int learned) {
   }
   memset(n->risen, 0, n->blocks * sizeof *n->risen);
   memset(n->quiet, 0, n->blocks * sizeof *n->quiet);
+  memset(n->under, 0, n->bins * sizeof *n->under);
   n->risen_sum = n->busy_frames = n->quiet_sum = n->quiet_frames = n->settle_left = 0;
   n->frames_seen = n->early_frames;
   n->learned = learned;
@@ -315,6 +329,28 @@ static void ceiling_step(struct noise *n, int k0, int k1) {
   for (int k = k0; k < k1; k++) {
     float f = floor[k];
     lambda[k] = lambda[k] > f * hi ? f * to : lambda[k];
+  }
+}
+
+/* Recovery: a tracker left under the noise (pulled down at the start under crowd, babble
+ * or modulated noise, or a rise the rise test missed) takes the noise for speech and
+ * never climbs back. The floor is a minimum over its whole window; an estimate
+ * RECOVER_UNDER_DB under it for RECOVER_HOLD_S more (longer than speech holds a floor
+ * up) is under the noise: it rises RECOVER_DB_PER_S, never past the floor. */
+static void recover_step(struct noise *n, int k0, int k1) {
+  if (minstat_window_cycles(n->ms) < MINSTAT_FULL_SUBWINDOWS * minstat_subwindow_cycles(n->ms))
+    return;
+  const float *restrict floor = minstat_floor(n->ms);
+  float *restrict lambda = n->lambda;
+  const float under = n->recover_under, step = n->recover_step;
+  const int hold = n->recover_hold;
+  unsigned short *restrict cnt = n->under;
+  for (int k = k0; k < k1; k++) {
+    float f = floor[k], l = lambda[k] * step;
+    l = l > f ? f : l;
+    int c = lambda[k] * under < f ? cnt[k] + (cnt[k] < 65535) : 0;
+    cnt[k] = (unsigned short)c;
+    lambda[k] = c > hold ? l : lambda[k];
   }
 }
 
@@ -444,6 +480,7 @@ void noise_update(struct noise *n, const float *power, int adapt) {
     n->busy_sum += busy - n->busy[n->block];
     n->busy[n->block] = busy;
     if (!n->learned) ceiling_step(n, k0, k1);
+    if (!n->learned) recover_step(n, k0, k1);
     publish(n, k0, k1);
     drop_step(n, quiet);
     if (!n->learned) rise_step(n, k0, k1);
