@@ -13,19 +13,17 @@ faults (live_run, judge, judged_run, check_live_equals_offline).
 """
 import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 
 import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jackenv import JackServer  # noqa: E402
-from verdict import DEV, check, failures, free_udp_port  # noqa: E402,F401
+from hushdproc import LiveHushd  # noqa: E402
+from verdict import check, failures, free_udp_port  # noqa: E402,F401
 
 HUSHD = JACK_LOOP = STALL_PROBE = HUSHCTL = None
 
@@ -59,40 +57,11 @@ def noisy_speechlike(seconds, seed=7, with_voice=False):
     return (x.astype(np.float32), voice) if with_voice else x.astype(np.float32)
 
 
-class Hushd:
+class Hushd(LiveHushd):
     """hushd in live mode on the JACK server; stderr goes to a file we can poll."""
 
     def __init__(self, jack, args=("--no-osc",), env_extra=None):
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="hushd-live-", suffix=".log")
-        env = jack.env()
-        env.update(env_extra or {})
-        self.proc = subprocess.Popen([HUSHD, *DEV, *args], stdout=subprocess.DEVNULL,
-                                     stderr=self.log, env=env)
-
-    def text(self):
-        with open(self.log.name) as f:
-            return f.read()
-
-    def wait_for(self, pattern, timeout_s, count=1):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if len(re.findall(pattern, self.text())) >= count:
-                return True
-            if self.proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return False
-
-    def stop(self, sig=signal.SIGTERM):
-        """Sends sig; returns (exit status, seconds until it exited)."""
-        t0 = time.monotonic()
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        return rc, time.monotonic() - t0
+        super().__init__(HUSHD, jack, args, env_extra)
 
     def osc_port(self):
         m = re.search(r"OSC control on [\d.]+:(\d+)", self.text())

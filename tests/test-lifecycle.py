@@ -49,9 +49,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hushdproc import LiveHushd  # noqa: E402
 from jackenv import JackServer  # noqa: E402
 from roomnoise import learn_profiles  # noqa: E402
-from verdict import DEV, check, failures, free_udp_port  # noqa: E402
+from verdict import check, failures, free_udp_port  # noqa: E402
 
 HUSHD, HUSHCTL, TEST = sys.argv[1:4]
 def write(path, text):
@@ -60,41 +61,11 @@ def write(path, text):
     os.rename(path + ".new", path)
 
 
-class Hushd:
+class Hushd(LiveHushd):
     def __init__(self, jack, tmp, args, env_extra=None):
-        self.log_path = f"{tmp}/hushd-{time.monotonic_ns()}.log"
-        self.log = open(self.log_path, "w")
-        env = jack.env()
-        env.update({"XDG_CONFIG_HOME": f"{tmp}/xdg", "XDG_STATE_HOME": f"{tmp}/state",
-                    "HOME": tmp})
+        env = {"XDG_CONFIG_HOME": f"{tmp}/xdg", "XDG_STATE_HOME": f"{tmp}/state", "HOME": tmp}
         env.update(env_extra or {})
-        self.proc = subprocess.Popen([HUSHD, *DEV, *args], stdout=subprocess.DEVNULL,
-                                     stderr=self.log, env=env)
-
-    def text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def wait_for(self, pattern, timeout_s, count=1):
-        end = time.monotonic() + timeout_s
-        while time.monotonic() < end:
-            if len(re.findall(pattern, self.text())) >= count:
-                return True
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        return len(re.findall(pattern, self.text())) >= count
-
-    def wait(self, timeout_s):
-        """exit status and the seconds it took, or (None, timeout_s) and a SIGKILL"""
-        t = time.monotonic()
-        try:
-            rc = self.proc.wait(timeout_s)
-            return rc, time.monotonic() - t
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None, timeout_s
+        super().__init__(HUSHD, jack, args, env, f"{tmp}/hushd-{time.monotonic_ns()}.log")
 
 
 class Stalls:

@@ -39,9 +39,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hushdproc import LiveHushd  # noqa: E402
 from jackenv import JackServer  # noqa: E402
 from roomnoise import learn_profiles  # noqa: E402
-from verdict import DEV, check, failures, free_udp_port  # noqa: E402
+from verdict import check, failures, free_udp_port  # noqa: E402
 
 HUSHD, HUSHCTL, TEST = sys.argv[1:4]
 class Notify:
@@ -97,29 +98,9 @@ class Notify:
         return [t for t, m in self.snapshot() if m == text and start <= t < end]
 
 
-class Hushd:
+class Hushd(LiveHushd):
     def __init__(self, jack, tmp, args, env_extra):
-        self.log_path = f"{tmp}/hushd.log"
-        self.log = open(self.log_path, "w")
-        env = jack.env()
-        env.update(env_extra)
-        if env.get("JOURNAL_STREAM") == "stderr":
-            st = os.fstat(self.log.fileno())
-            env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-        self.proc = subprocess.Popen([HUSHD, *DEV, *args],
-                                     stdout=subprocess.DEVNULL, stderr=self.log, env=env)
-
-    def text(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        super().__init__(HUSHD, jack, args, env_extra, f"{tmp}/hushd.log")
 
 
 def start(jack, tmp, notify, args=(), **env):
@@ -156,7 +137,7 @@ def test_notify(tmp):
               f"STATUS= with latency and xruns: {status[-1] if status else None!r}")
         check(h.proc.poll() is None, "hushd itself keeps running (systemd would restart it)")
         t = time.monotonic()
-        rc = h.stop()
+        rc, _ = h.stop()
         check(notify.wait_for("STOPPING=1", 2, after=t) is not None, "SIGTERM: STOPPING=1")
         check(rc == 0, f"SIGTERM: exit status {rc}")
 
@@ -246,7 +227,7 @@ def test_reload(tmp):
               text == "# my settings\n[dsp]\nthreshold = 3\nfft_size = 2048\nwet = 0.5\n",
               # (devices and port came from the command line: not written)
               f"hushctl save: {saved!r}; the file is now {text!r}")
-        check(h.stop() == 0, "exit status 0")
+        check(h.stop()[0] == 0, "exit status 0")
 
 
 def test_reconnect(tmp):
@@ -276,7 +257,7 @@ def test_reconnect(tmp):
         wait_log(h, "reloaded ", 5)
         got = ctl("get", "threshold"), ctl("get", "wet")
         check(got == ("3", "0.25"), f"SIGHUP after the restart: threshold, wet = {got}")
-        rc = h.stop()
+        rc, _ = h.stop()
         check(rc == 0, f"exit status {rc}")
         if rc:
             print(h.text()[-2000:])
@@ -308,7 +289,7 @@ def test_profile(tmp):
             status = hushctl(port)("status")
             m = re.search(r"noise floor +(-?\d+\.\d) dB", status)
             floors[name] = float(m.group(1)) if m else None
-            check(h.stop() == 0, f"{name}: noise floor {floors[name]} dB, exit status 0")
+            check(h.stop()[0] == 0, f"{name}: noise floor {floors[name]} dB, exit status 0")
             notify.close()
     if None not in floors.values() and len(floors) == 2:
         diff = floors["loud"] - floors["quiet"]
